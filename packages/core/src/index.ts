@@ -1,0 +1,95 @@
+export {
+  type Agent,
+  type AgentConfig,
+  DEFAULT_LIMITS,
+  defineAgent,
+  type InstructionsContext,
+  isAgent,
+  type Limits,
+} from './agent.js';
+export {
+  Budget,
+  type BudgetBreach,
+  type BudgetCharge,
+  type BudgetDimension,
+  type BudgetLimits,
+  type BudgetRemaining,
+  type BudgetUsage,
+  budgetRemainingSchema,
+} from './budget.js';
+export {
+  abortReason,
+  BatonError,
+  type BatonErrorCode,
+  type BatonErrorJSON,
+  type BatonErrorOptions,
+  batonErrorJsonSchema,
+  ERROR_CODES,
+  type ErrorCategory,
+  isAbortError,
+  isErrorCode,
+} from './errors.js';
+export { EventHub, type RunEventSink, RunEvents } from './events/emitter.js';
+export type { RunEvent, RunEventOf, RunEventType } from './events/types.js';
+export type {
+  MemoryKind,
+  MemoryPutOptions,
+  MemoryRecord,
+  MemoryStore,
+} from './memory/store.js';
+export {
+  costOf,
+  DEFAULT_PRICES,
+  findPrice,
+  type ModelPrice,
+  type PriceTable,
+  setPrices,
+} from './model/pricing.js';
+export type {
+  AssistantMessage,
+  FinishReason,
+  JsonSchema,
+  Message,
+  Model,
+  ModelRequest,
+  ModelResponse,
+  ModelStreamEvent,
+  ReasoningPart,
+  StepRole,
+  SystemMessage,
+  ToolCall,
+  ToolChoice,
+  ToolMessage,
+  ToolSpec,
+  Usage,
+  UserMessage,
+} from './model/types.js';
+export { addUsage, emptyUsage, totalTokens } from './model/usage.js';
+export {
+  type AgentLike,
+  type ApprovalDecision,
+  type ApprovalHandler,
+  type ApprovalRequest,
+  type PartialResult,
+  RUN_STATE_VERSION,
+  RUN_STATUSES,
+  type RunOptions,
+  type RunResult,
+  type RunState,
+  type RunStatus,
+  type ToolPolicy,
+  type ToolRecord,
+} from './run/types.js';
+export {
+  type AnyTool,
+  defineTool,
+  isTool,
+  type Tool,
+  type ToolCacheOptions,
+  type ToolConfig,
+  type ToolContext,
+  type ToolRateLimit,
+  type ToolRetryPolicy,
+  type ToolRisk,
+} from './tools/define.js';
+export { ToolError, type ToolFailure, type ToolResult } from './tools/result.js';

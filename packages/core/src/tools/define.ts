@@ -1,0 +1,223 @@
+import { z } from 'zod';
+import { BatonError } from '../errors.js';
+import type { JsonSchema, ToolSpec } from '../model/types.js';
+
+export type ToolRisk = 'read' | 'write' | 'destructive';
+
+export const RISK_ORDER: Record<ToolRisk, number> = { read: 0, write: 1, destructive: 2 };
+
+export interface ToolRetryPolicy {
+  /** Total attempts including the first (1 = no retry). */
+  attempts: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface ToolRateLimit {
+  /** Calls allowed per run. */
+  perRun?: number;
+  /** Calls allowed per rolling minute, across every run in this process. */
+  perMinute?: number;
+}
+
+export interface ToolCacheOptions {
+  /** How long a result stays fresh. */
+  ttlMs: number;
+  /** Most entries kept (least recently used go first). */
+  max: number;
+}
+
+export interface ToolContext {
+  /** Aborted on timeout, run deadline, user abort or kill switch. Pass it to fetch/child processes. */
+  signal: AbortSignal;
+  runId: string;
+  agent: string;
+  step: number;
+  toolCallId: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+}
+
+export interface ToolConfig<I, O> {
+  /** `^[a-zA-Z0-9_-]{1,64}$`, the set every provider accepts. */
+  name: string;
+  description: string;
+  input: z.ZodType<I>;
+  output?: z.ZodType<O>;
+  /** `read` (default) runs freely; `write` and `destructive` are subject to the run's tool policy. */
+  risk?: ToolRisk;
+  /** Per attempt; default 30 s. The tool's signal aborts when it passes. */
+  timeoutMs?: number;
+  /** A number of attempts, or a full policy. Only retryable failures (timeouts, retryable ToolErrors) retry. */
+  retry?: number | Partial<ToolRetryPolicy>;
+  rateLimit?: ToolRateLimit;
+  /** Cache results by canonical arguments (read tools only). `true` = 5 minutes, 500 entries. */
+  cache?: boolean | Partial<ToolCacheOptions>;
+  /** Results longer than this many tokens are truncated before the model sees them; default 2,000. */
+  maxResultTokens?: number;
+  /** Ask the run's approval handler before executing. Defaults to true for `destructive` tools. */
+  needsApproval?: boolean | ((input: I) => boolean);
+  execute(input: I, context: ToolContext): Promise<O> | O;
+}
+
+export interface Tool<I = unknown, O = unknown> {
+  readonly kind: 'tool';
+  readonly name: string;
+  readonly description: string;
+  readonly input: z.ZodType<I>;
+  readonly output: z.ZodType<O> | undefined;
+  readonly risk: ToolRisk;
+  readonly timeoutMs: number;
+  readonly retry: ToolRetryPolicy;
+  readonly rateLimit: ToolRateLimit | undefined;
+  readonly cache: ToolCacheOptions | undefined;
+  readonly maxResultTokens: number;
+  /** What the model is shown: name, description and the JSON Schema of the input. */
+  readonly spec: ToolSpec;
+  needsApproval(input: I): boolean;
+  execute(input: I, context: ToolContext): Promise<O> | O;
+}
+
+/** A tool with its types erased, as agents hold them. */
+export type AnyTool = Tool<never, unknown>;
+
+const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_MAX_RESULT_TOKENS = 2_000;
+
+export function defineTool<I, O>(config: ToolConfig<I, O>): Tool<I, O> {
+  const where = `defineTool(${typeof config?.name === 'string' ? JSON.stringify(config.name) : '?'})`;
+  if (typeof config !== 'object' || config === null) throw configError('defineTool', 'config', 'an object');
+  if (typeof config.name !== 'string' || !TOOL_NAME.test(config.name)) {
+    throw configError(where, 'name', '1–64 characters of letters, digits, "_" or "-"');
+  }
+  if (typeof config.description !== 'string' || config.description.trim() === '') {
+    throw configError(where, 'description', 'a non-empty string telling the model when to use the tool');
+  }
+  if (!(config.input instanceof z.ZodType)) throw configError(where, 'input', 'a zod schema');
+  if (config.output !== undefined && !(config.output instanceof z.ZodType)) {
+    throw configError(where, 'output', 'a zod schema');
+  }
+  if (typeof config.execute !== 'function') throw configError(where, 'execute', 'a function');
+  const risk = config.risk ?? 'read';
+  if (!(risk in RISK_ORDER)) throw configError(where, 'risk', '"read", "write" or "destructive"');
+  const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (!isPositive(timeoutMs)) throw configError(where, 'timeoutMs', 'a positive number of milliseconds');
+  const maxResultTokens = config.maxResultTokens ?? DEFAULT_MAX_RESULT_TOKENS;
+  if (!isPositive(maxResultTokens)) throw configError(where, 'maxResultTokens', 'a positive number');
+  const retry = normalizeRetry(config.retry, where);
+  const rateLimit = normalizeRateLimit(config.rateLimit, where);
+  const cache = normalizeCache(config.cache, risk, where);
+  const parameters = toParametersSchema(config.input, where);
+  const approval = config.needsApproval ?? risk === 'destructive';
+  const execute = config.execute;
+
+  return {
+    kind: 'tool',
+    name: config.name,
+    description: config.description,
+    input: config.input,
+    output: config.output,
+    risk,
+    timeoutMs,
+    retry,
+    rateLimit,
+    cache,
+    maxResultTokens,
+    spec: {
+      name: config.name,
+      description: config.description,
+      parameters,
+      strict: isStrictCompatible(parameters),
+    },
+    needsApproval: typeof approval === 'function' ? approval : () => approval,
+    execute,
+  };
+}
+
+export function isTool(value: unknown): value is AnyTool {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'tool';
+}
+
+function toParametersSchema(input: z.ZodType, where: string): JsonSchema {
+  let schema: JsonSchema;
+  try {
+    schema = z.toJSONSchema(input, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  } catch (error) {
+    throw new BatonError('CONFIG_INVALID', `${where}: "input" cannot be expressed as JSON Schema`, {
+      cause: error,
+      details: { field: 'input' },
+    });
+  }
+  if (schema.type !== 'object') {
+    throw configError(where, 'input', 'a zod object schema (tool arguments are a JSON object)');
+  }
+  const { $schema: _ignored, ...rest } = schema;
+  return rest;
+}
+
+/**
+ * OpenAI strict mode needs every property required and `additionalProperties: false` at every level,
+ * and no keywords it cannot enforce; we only ask for strict when the schema already satisfies that.
+ */
+export function isStrictCompatible(schema: unknown): boolean {
+  if (typeof schema !== 'object' || schema === null) return true;
+  if (Array.isArray(schema)) return schema.every(isStrictCompatible);
+  const node = schema as Record<string, unknown>;
+  if ('default' in node || 'pattern' in node || 'format' in node) return false;
+  if (node.type === 'object') {
+    const properties = (node.properties ?? {}) as Record<string, unknown>;
+    const required = new Set((node.required as string[] | undefined) ?? []);
+    if (node.additionalProperties !== false) return false;
+    if (Object.keys(properties).some((key) => !required.has(key))) return false;
+  }
+  return Object.entries(node).every(([key, value]) => key === 'required' || isStrictCompatible(value));
+}
+
+function normalizeRetry(retry: ToolConfig<unknown, unknown>['retry'], where: string): ToolRetryPolicy {
+  const base: ToolRetryPolicy = { attempts: 1, initialDelayMs: 200, maxDelayMs: 5_000 };
+  if (retry === undefined) return base;
+  const policy = typeof retry === 'number' ? { ...base, attempts: retry } : { ...base, ...retry };
+  if (!Number.isInteger(policy.attempts) || policy.attempts < 1) {
+    throw configError(where, 'retry.attempts', 'an integer ≥ 1 (total attempts)');
+  }
+  if (policy.initialDelayMs < 0 || policy.maxDelayMs < policy.initialDelayMs) {
+    throw configError(where, 'retry', 'delays with 0 ≤ initialDelayMs ≤ maxDelayMs');
+  }
+  return policy;
+}
+
+function normalizeRateLimit(limit: ToolRateLimit | undefined, where: string): ToolRateLimit | undefined {
+  if (limit === undefined) return undefined;
+  for (const key of ['perRun', 'perMinute'] as const) {
+    const value = limit[key];
+    if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
+      throw configError(where, `rateLimit.${key}`, 'an integer ≥ 1');
+    }
+  }
+  return { ...limit };
+}
+
+function normalizeCache(
+  cache: ToolConfig<unknown, unknown>['cache'],
+  risk: ToolRisk,
+  where: string,
+): ToolCacheOptions | undefined {
+  if (cache === undefined || cache === false) return undefined;
+  if (risk !== 'read') throw configError(where, 'cache', 'only allowed on read tools (a write must run)');
+  const options: ToolCacheOptions = { ttlMs: 300_000, max: 500, ...(cache === true ? {} : cache) };
+  if (!isPositive(options.ttlMs) || !Number.isInteger(options.max) || options.max < 1) {
+    throw configError(where, 'cache', 'a positive ttlMs and an integer max ≥ 1');
+  }
+  return options;
+}
+
+function isPositive(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0;
+}
+
+export function configError(where: string, field: string, expected: string): BatonError {
+  return new BatonError('CONFIG_INVALID', `${where}: "${field}" must be ${expected}`, {
+    details: { field },
+  });
+}
