@@ -31,6 +31,7 @@ export {
 } from './errors.js';
 export { EventHub, type RunEventSink, RunEvents } from './events/emitter.js';
 export type { RunEvent, RunEventOf, RunEventType } from './events/types.js';
+export { defineHandoff, type HandoffConfig, type HandoffContract, isHandoffContract } from './handoff.js';
 export type {
   MemoryKind,
   MemoryPutOptions,
@@ -65,6 +66,8 @@ export type {
   UserMessage,
 } from './model/types.js';
 export { addUsage, emptyUsage, totalTokens } from './model/usage.js';
+// Model providers, combinators and modelFromEnv (listed explicitly in providers/index.ts).
+export * from './providers/index.js';
 export {
   type AgentLike,
   type ApprovalDecision,
