@@ -40,11 +40,19 @@ export interface InstructionsContext<I> {
   userId?: string;
 }
 
+/**
+ * Builds the instructions for one run. Declared through a method so an `Agent<{ topic: string }>` is
+ * still usable where an `Agent` of unknown input is expected (method parameters are bivariant).
+ */
+export type InstructionsFunction<I> = {
+  build(context: InstructionsContext<I>): string;
+}['build'];
+
 export interface AgentConfig<I, O> {
   /** `^[a-zA-Z0-9_-]{1,64}$`: also the agent's bus subject segment. */
   name: string;
   description: string;
-  instructions: string | ((context: InstructionsContext<I>) => string);
+  instructions: string | InstructionsFunction<I>;
   model: Model;
   tools?: readonly AnyTool[];
   limits?: Partial<Limits>;

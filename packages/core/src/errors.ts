@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   CONFIG_INVALID: { category: 'user', retryable: false },
   INPUT_INVALID: { category: 'user', retryable: false },
   OUTPUT_INVALID: { category: 'user', retryable: false },
+  REQUIRED_TOOL_MISSING: { category: 'user', retryable: false },
   TOOL_UNKNOWN: { category: 'user', retryable: false },
   TOOL_INPUT_INVALID: { category: 'user', retryable: false },
   TOOL_OUTPUT_INVALID: { category: 'system', retryable: false },
@@ -43,6 +44,7 @@ export const ERROR_CODES = {
   PROVIDER_TIMEOUT: { category: 'provider', retryable: true },
   PROVIDER_RESPONSE_INVALID: { category: 'provider', retryable: true },
   PROVIDER_UNAVAILABLE: { category: 'provider', retryable: false },
+  MODEL_REFUSED: { category: 'provider', retryable: false },
   MODEL_NOT_CONFIGURED: { category: 'user', retryable: false },
   // Limits: a run or a team reached a bound it was given.
   MAX_STEPS: { category: 'limit', retryable: false },

@@ -4,6 +4,7 @@ export {
   DEFAULT_LIMITS,
   defineAgent,
   type InstructionsContext,
+  type InstructionsFunction,
   isAgent,
   type Limits,
 } from './agent.js';
@@ -30,6 +31,7 @@ export {
   isErrorCode,
 } from './errors.js';
 export { EventHub, type RunEventSink, RunEvents } from './events/emitter.js';
+export { describeEvent, type ProgressOptions, printProgress } from './events/progress.js';
 export type { RunEvent, RunEventOf, RunEventType } from './events/types.js';
 export { defineHandoff, type HandoffConfig, type HandoffContract, isHandoffContract } from './handoff.js';
 export type {
@@ -68,6 +70,7 @@ export type {
 export { addUsage, emptyUsage, totalTokens } from './model/usage.js';
 // Model providers, combinators and modelFromEnv (listed explicitly in providers/index.ts).
 export * from './providers/index.js';
+export { type ResumeOptions, type RunStream, resume, run, stream } from './run/run.js';
 export {
   type AgentLike,
   type ApprovalDecision,
@@ -83,6 +86,7 @@ export {
   type ToolPolicy,
   type ToolRecord,
 } from './run/types.js';
+export { countTokens, estimateTokens, loadTokenizer, type Truncated, truncateToTokens } from './tokens.js';
 export {
   type AnyTool,
   defineTool,
@@ -91,8 +95,11 @@ export {
   type ToolCacheOptions,
   type ToolConfig,
   type ToolContext,
+  type ToolProgress,
   type ToolRateLimit,
   type ToolRetryPolicy,
   type ToolRisk,
 } from './tools/define.js';
+export { formatToolResult, parseToolResult } from './tools/format.js';
 export { ToolError, type ToolFailure, type ToolResult } from './tools/result.js';
+export { BatonAttr, GenAI, GenAIOperation } from './tracing/attributes.js';

@@ -38,6 +38,12 @@ export interface ToolContext {
   attempt: number;
 }
 
+/** Short human phrases for progress output ("Searching for budgets…", "Found 3 documents"). */
+export interface ToolProgress<I, O> {
+  start?(input: I): string;
+  done?(output: O): string;
+}
+
 export interface ToolConfig<I, O> {
   /** `^[a-zA-Z0-9_-]{1,64}$`, the set every provider accepts. */
   name: string;
@@ -57,6 +63,7 @@ export interface ToolConfig<I, O> {
   maxResultTokens?: number;
   /** Ask the run's approval handler before executing. Defaults to true for `destructive` tools. */
   needsApproval?: boolean | ((input: I) => boolean);
+  progress?: ToolProgress<I, O>;
   execute(input: I, context: ToolContext): Promise<O> | O;
 }
 
@@ -74,12 +81,13 @@ export interface Tool<I = unknown, O = unknown> {
   readonly maxResultTokens: number;
   /** What the model is shown: name, description and the JSON Schema of the input. */
   readonly spec: ToolSpec;
+  readonly progress: ToolProgress<I, O> | undefined;
   needsApproval(input: I): boolean;
   execute(input: I, context: ToolContext): Promise<O> | O;
 }
 
 /** A tool with its types erased, as agents hold them. */
-export type AnyTool = Tool<never, unknown>;
+export type AnyTool = Tool<unknown, unknown>;
 
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -131,6 +139,7 @@ export function defineTool<I, O>(config: ToolConfig<I, O>): Tool<I, O> {
       strict: isStrictCompatible(parameters),
     },
     needsApproval: typeof approval === 'function' ? approval : () => approval,
+    progress: config.progress,
     execute,
   };
 }

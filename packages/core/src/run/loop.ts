@@ -1,0 +1,351 @@
+import { randomUUID } from 'node:crypto';
+import type { Span } from '@opentelemetry/api';
+import type { Agent } from '../agent.js';
+import type { BudgetDimension } from '../budget.js';
+import { abortReason, BatonError } from '../errors.js';
+import { costOf } from '../model/pricing.js';
+import type { Message, ModelRequest, ToolSpec } from '../model/types.js';
+import { addUsage, totalTokens } from '../model/usage.js';
+import { BatonAttr, GenAI, GenAIOperation } from '../tracing/attributes.js';
+import { activeContext, contextWithSpan, failSpan, startSpan, tracerFor } from '../tracing/spans.js';
+import { checkFinalAnswer, responseSchemaFor } from './final-answer.js';
+import { callModel, type ModelStepContext } from './model-step.js';
+import { buildResult } from './result.js';
+import { freshState, type LoopState } from './state.js';
+import { runToolStep, type ToolStepContext } from './tool-step.js';
+import type { RunOptions, RunResult, RunStatus } from './types.js';
+
+interface Outcome {
+  status: RunStatus;
+  output?: unknown;
+  error?: BatonError;
+}
+
+/**
+ * The loop: perceive → think (model) → act (tools) → observe (tool results) → check limits → repeat or
+ * stop. Every limit ends the run with its own status and what was gathered; only invalid configuration
+ * throws. A real timer aborts the in-flight model and tool calls at the deadline.
+ */
+export async function executeRun<I, O>(
+  agent: Agent<I, O>,
+  input: I,
+  options: RunOptions = {},
+  resumed?: LoopState,
+): Promise<RunResult<O>> {
+  const started = performance.now();
+  const tracer = tracerFor(options.tracer);
+  const parent = options.traceContext ?? activeContext();
+  const span = startSpan(tracer, `invoke_agent ${agent.name}`, parent);
+  const runContext = contextWithSpan(parent, span);
+  const runId = resumed?.runId ?? options.runId ?? randomUUID();
+  const traceId = span.spanContext().traceId;
+  const events = options.events;
+  const limits = agent.limits;
+
+  let state: LoopState;
+  let outcome: Outcome | undefined;
+  if (resumed) {
+    state = resumed;
+  } else {
+    const prepared = prepareMessages(agent, input, options, runId);
+    state = freshState(runId, traceId, input, prepared.messages);
+    if (prepared.error) outcome = { status: 'failed', error: prepared.error };
+  }
+  if (span.isRecording()) annotateRunSpan(span, agent, state, options);
+  if (events?.listens('run.start')) {
+    const event = { type: 'run.start' as const, runId, agent: agent.name, at: Date.now(), input, traceId };
+    events.emit(options.parentRunId ? { ...event, parentRunId: options.parentRunId } : event);
+  }
+
+  const controller = new AbortController();
+  const signal = controller.signal;
+  const onCallerAbort = () => controller.abort(options.signal?.reason);
+  let timer: NodeJS.Timeout | undefined;
+  if (!outcome) {
+    const now = Date.now();
+    let deadline = now + limits.timeoutMs - state.elapsedBeforeMs;
+    let reason = new BatonError('TIMEOUT', `The run exceeded its ${limits.timeoutMs} ms timeout`);
+    const teamDeadline = options.budget?.deadline();
+    if (teamDeadline !== undefined && teamDeadline < deadline) {
+      deadline = teamDeadline;
+      reason = new BatonError('DEADLINE_EXCEEDED', 'The run reached the deadline it was given');
+    }
+    timer = setTimeout(() => controller.abort(reason), Math.max(0, deadline - now));
+    if (options.signal?.aborted) controller.abort(options.signal.reason);
+    else options.signal?.addEventListener('abort', onCallerAbort, { once: true });
+    try {
+      outcome = await loop(agent, state, options, {
+        model: agent.config.model,
+        tracer,
+        parent: runContext,
+        events,
+        runId,
+        agent: agent.name,
+        step: 0,
+        signal,
+        captureContent: options.captureContent ?? false,
+      });
+    } catch (caught) {
+      outcome = signal.aborted ? stopOnAbort(signal) : { status: 'failed', error: BatonError.wrap(caught) };
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onCallerAbort);
+    }
+  }
+
+  const result = buildResult<O>(agent, state, {
+    ...(outcome as Outcome),
+    spanId: span.spanContext().spanId,
+    durationMs: state.elapsedBeforeMs + (performance.now() - started),
+  });
+  if (span.isRecording()) {
+    span.setAttributes({
+      [BatonAttr.RUN_STATUS]: result.status,
+      [BatonAttr.STEPS]: result.steps,
+      [BatonAttr.COST_USD]: result.costUsd,
+      [GenAI.USAGE_INPUT_TOKENS]: result.usage.inputTokens,
+      [GenAI.USAGE_OUTPUT_TOKENS]: result.usage.outputTokens,
+    });
+    if (outcome?.error && result.status !== 'awaiting_approval') failSpan(span, outcome.error);
+  }
+  span.end();
+  if (events?.listens('run.end')) {
+    events.emit({ type: 'run.end', runId, agent: agent.name, at: Date.now(), result: result as RunResult });
+  }
+  return result;
+}
+
+async function loop(
+  agent: Agent,
+  state: LoopState,
+  options: RunOptions,
+  model: ModelStepContext,
+): Promise<Outcome> {
+  const { signal, events } = model;
+  const limits = agent.limits;
+  const toolContext: ToolStepContext = {
+    agent,
+    state,
+    options,
+    tracer: model.tracer,
+    parent: model.parent,
+    events,
+    signal,
+  };
+  const tools = toolSpecsOf(agent);
+  const responseSchema = responseSchemaFor(agent);
+
+  if (state.pending) {
+    const outcome = await runToolStep(state.pending.toolCalls, toolContext);
+    if (outcome.stop) return outcome;
+  }
+  for (;;) {
+    if (signal.aborted) return stopOnAbort(signal);
+    const breach = budgetBreach(agent, state, options);
+    if (breach)
+      return { status: breach.code === 'DEADLINE_EXCEEDED' ? 'timeout' : 'budget_exceeded', error: breach };
+    if (state.step >= limits.maxSteps) {
+      return {
+        status: 'max_steps',
+        error: new BatonError('MAX_STEPS', `The run reached its limit of ${limits.maxSteps} steps`),
+      };
+    }
+
+    const step = ++state.step;
+    model.step = step;
+    if (events?.listens('step.start')) {
+      events.emit({ type: 'step.start', runId: state.runId, agent: agent.name, at: Date.now(), step });
+    }
+    const request: ModelRequest = {
+      messages: state.messages.slice(),
+      signal,
+      role: step === 1 ? 'planning' : 'tool-selection',
+    };
+    if (tools.length > 0) request.tools = tools;
+    if (agent.config.toolChoice !== undefined && tools.length > 0)
+      request.toolChoice = agent.config.toolChoice;
+    if (responseSchema) request.responseSchema = responseSchema;
+    if (agent.config.maxOutputTokens !== undefined) request.maxOutputTokens = agent.config.maxOutputTokens;
+    if (agent.config.temperature !== undefined) request.temperature = agent.config.temperature;
+
+    let response: Awaited<ReturnType<typeof callModel>>;
+    try {
+      response = await callModel(request, model);
+    } catch (caught) {
+      return signal.aborted ? stopOnAbort(signal) : { status: 'failed', error: BatonError.wrap(caught) };
+    }
+    const cost = response.costUsd ?? costOf(response.model, response.usage) ?? 0;
+    addUsage(state.usage, response.usage);
+    state.costUsd += cost;
+    const charge = { steps: 1, costUsd: cost, ...(response.usage ? { usage: response.usage } : {}) };
+    options.budget?.charge(charge);
+    if (response.text) state.lastText = response.text;
+    const assistant: Message = { role: 'assistant', content: response.text };
+    if (response.toolCalls.length > 0) assistant.toolCalls = response.toolCalls;
+    if (response.reasoningParts?.length) assistant.reasoning = response.reasoningParts;
+    state.messages.push(assistant);
+    if (events?.listens('step.end')) {
+      const event = {
+        type: 'step.end' as const,
+        runId: state.runId,
+        agent: agent.name,
+        at: Date.now(),
+        step,
+        costUsd: cost,
+        toolCalls: response.toolCalls.length,
+      };
+      events.emit(response.usage ? { ...event, usage: response.usage } : event);
+    }
+    if (events?.listens('limit.warning')) warnNearLimits(agent, state, options);
+
+    if (response.toolCalls.length === 0) {
+      if (response.finishReason === 'content-filter') {
+        return {
+          status: 'failed',
+          error: new BatonError(
+            'MODEL_REFUSED',
+            `The model refused to answer (${response.finishReasonRaw ?? 'content filter'})`,
+          ),
+        };
+      }
+      const check = checkFinalAnswer(agent, response.text, state.okTools);
+      if (check.ok) return { status: 'completed', output: check.output };
+      if (state.outputRetries >= limits.outputRetries) return { status: 'failed', error: check.error };
+      state.outputRetries++;
+      state.messages.push({ role: 'user', content: check.correction });
+      continue;
+    }
+    const outcome = await runToolStep(response.toolCalls, toolContext);
+    if (outcome.stop) return outcome;
+  }
+}
+
+function prepareMessages(
+  agent: Agent,
+  input: unknown,
+  options: RunOptions,
+  runId: string,
+): { messages: Message[]; error?: BatonError } {
+  const messages: Message[] = [];
+  const schema = agent.config.input;
+  let value = input;
+  let error: BatonError | undefined;
+  if (schema) {
+    const parsed = schema.safeParse(input);
+    if (parsed.success) value = parsed.data;
+    else {
+      const problems = parsed.error.issues.map(
+        (issue) => `${issue.path.join('.') || '(input)'}: ${issue.message}`,
+      );
+      error = new BatonError(
+        'INPUT_INVALID',
+        `Invalid input for agent "${agent.name}": ${problems.join('; ')}`,
+        {
+          details: { issues: problems },
+        },
+      );
+    }
+  }
+  messages.push({ role: 'system', content: systemPrompt(agent, value, options, runId) });
+  if (options.history) messages.push(...options.history.filter((message) => message.role !== 'system'));
+  messages.push({ role: 'user', content: typeof value === 'string' ? value : JSON.stringify(value) });
+  return error ? { messages, error } : { messages };
+}
+
+const staticPrompts = new WeakMap<Agent, string>();
+
+function systemPrompt(agent: Agent, input: unknown, options: RunOptions, runId: string): string {
+  const { instructions } = agent.config;
+  if (typeof instructions === 'string') {
+    let prompt = staticPrompts.get(agent);
+    if (prompt === undefined) {
+      prompt = withFormat(agent, instructions);
+      staticPrompts.set(agent, prompt);
+    }
+    return prompt;
+  }
+  const context = options.userId === undefined ? { input, runId } : { input, runId, userId: options.userId };
+  return withFormat(agent, instructions(context));
+}
+
+function withFormat(agent: Agent, instructions: string): string {
+  const schema = responseSchemaFor(agent);
+  if (!schema) return instructions;
+  return `${instructions}\n\nGive your final answer as a single JSON value matching this JSON Schema, with no other text:\n${JSON.stringify(schema.schema)}`;
+}
+
+const specs = new WeakMap<Agent, ToolSpec[]>();
+
+function toolSpecsOf(agent: Agent): ToolSpec[] {
+  let list = specs.get(agent);
+  if (!list) {
+    list = [...agent.tools.values()].map((tool) => tool.spec);
+    specs.set(agent, list);
+  }
+  return list;
+}
+
+function budgetBreach(agent: Agent, state: LoopState, options: RunOptions): BatonError | undefined {
+  const { maxTokens, maxCostUsd } = agent.limits;
+  if (maxTokens !== undefined && totalTokens(state.usage) >= maxTokens) {
+    return new BatonError(
+      'BUDGET_TOKENS',
+      `The run used ${totalTokens(state.usage)} of its ${maxTokens} tokens`,
+    );
+  }
+  if (maxCostUsd !== undefined && state.costUsd >= maxCostUsd) {
+    return new BatonError(
+      'BUDGET_COST',
+      `The run spent $${state.costUsd.toFixed(4)} of its $${maxCostUsd} budget`,
+    );
+  }
+  const shared = options.budget?.breach();
+  return shared
+    ? new BatonError(shared.code, shared.message, { details: { limit: shared.limit, used: shared.used } })
+    : undefined;
+}
+
+function warnNearLimits(agent: Agent, state: LoopState, options: RunOptions): void {
+  const { limits } = agent;
+  const checks: [BudgetDimension, number, number | undefined][] = [
+    ['steps', state.step, limits.maxSteps],
+    ['tokens', totalTokens(state.usage), limits.maxTokens],
+    ['cost', state.costUsd, limits.maxCostUsd],
+    ['time', state.elapsedBeforeMs + Date.now() - state.startedAt, limits.timeoutMs],
+  ];
+  const shared = options.budget?.pressure();
+  if (shared && shared.fraction > 0) checks.push([shared.dimension, shared.used, shared.limit]);
+  for (const [limit, used, max] of checks) {
+    if (max === undefined || used < max * limits.warnAt || state.warned.has(limit)) continue;
+    state.warned.add(limit);
+    options.events?.emit({
+      type: 'limit.warning',
+      runId: state.runId,
+      agent: agent.name,
+      at: Date.now(),
+      limit,
+      used,
+      max,
+    });
+  }
+}
+
+function stopOnAbort(signal: AbortSignal): Outcome {
+  const error = abortReason(signal);
+  const timedOut = error.code === 'TIMEOUT' || error.code === 'DEADLINE_EXCEEDED';
+  return { status: timedOut ? 'timeout' : 'aborted', error };
+}
+
+function annotateRunSpan(span: Span, agent: Agent, state: LoopState, options: RunOptions): void {
+  span.setAttributes({
+    [GenAI.OPERATION_NAME]: GenAIOperation.INVOKE_AGENT,
+    [GenAI.AGENT_NAME]: agent.name,
+    [GenAI.AGENT_DESCRIPTION]: agent.description,
+    [GenAI.PROVIDER_NAME]: agent.config.model.provider,
+    [GenAI.REQUEST_MODEL]: agent.config.model.id,
+    [BatonAttr.RUN_ID]: state.runId,
+  });
+  if (options.parentRunId) span.setAttribute(BatonAttr.PARENT_RUN_ID, options.parentRunId);
+  if (options.sessionId) span.setAttribute(GenAI.CONVERSATION_ID, options.sessionId);
+  if (options.userId) span.setAttribute(BatonAttr.USER_ID, options.userId);
+}

@@ -1,0 +1,165 @@
+import { LRUCache } from 'lru-cache';
+import { abortReason, BatonError } from '../errors.js';
+import { backoffDelay, raceAbort, sleep } from '../util/abort.js';
+import { canonicalJson } from '../util/canonical.js';
+import type { AnyTool, ToolContext } from './define.js';
+import { failureFromError, type ToolResult, toolFailure } from './result.js';
+
+export interface ToolInvocation {
+  runId: string;
+  agent: string;
+  step: number;
+  toolCallId: string;
+  /** The run's signal: aborts on run timeout, user abort or kill. */
+  signal: AbortSignal;
+  /** Calls per tool so far in this run, for `rateLimit.perRun`; updated here. */
+  callCounts: Record<string, number>;
+}
+
+export interface ToolOutcome {
+  result: ToolResult;
+  attempts: number;
+  cached: boolean;
+}
+
+type CacheEntry = { data: unknown };
+const caches = new WeakMap<AnyTool, LRUCache<string, CacheEntry>>();
+const minuteWindows = new WeakMap<AnyTool, number[]>();
+const MINUTE = 60_000;
+
+/**
+ * Runs a tool whose arguments are already valid: rate limits, cache, per-attempt timeout through the
+ * tool's AbortSignal, retries of retryable failures with backoff, output validation and the empty-result
+ * check. Whatever happens, the outcome is a ToolResult: nothing is thrown at the loop.
+ */
+export async function invokeTool(tool: AnyTool, args: unknown, call: ToolInvocation): Promise<ToolOutcome> {
+  const limited = checkRateLimit(tool, call);
+  if (limited) return { result: limited, attempts: 0, cached: false };
+
+  const cacheKey = tool.cache ? canonicalJson(args) : undefined;
+  const cache = tool.cache ? cacheFor(tool) : undefined;
+  if (cache && cacheKey !== undefined) {
+    const hit = cache.get(cacheKey);
+    if (hit) return { result: { ok: true, data: hit.data }, attempts: 0, cached: true };
+  }
+
+  let attempt = 0;
+  let result: ToolResult;
+  for (;;) {
+    attempt++;
+    result = await attemptOnce(tool, args, call, attempt);
+    if (result.ok || !result.error.retryable || attempt >= tool.retry.attempts || call.signal.aborted) break;
+    try {
+      await sleep(backoffDelay(attempt, tool.retry.initialDelayMs, tool.retry.maxDelayMs), call.signal);
+    } catch {
+      break;
+    }
+  }
+  if (result.ok && cache && cacheKey !== undefined) cache.set(cacheKey, { data: result.data });
+  return { result, attempts: attempt, cached: false };
+}
+
+async function attemptOnce(
+  tool: AnyTool,
+  args: unknown,
+  call: ToolInvocation,
+  attempt: number,
+): Promise<ToolResult> {
+  if (call.signal.aborted) return failureFromError(abortReason(call.signal));
+  const controller = new AbortController();
+  const onRunAbort = () => controller.abort(call.signal.reason);
+  call.signal.addEventListener('abort', onRunAbort, { once: true });
+  const timer = setTimeout(() => {
+    controller.abort(
+      new BatonError('TOOL_TIMEOUT', `Tool "${tool.name}" did not finish within ${tool.timeoutMs} ms`, {
+        hint: 'Try narrower arguments, or continue without this result.',
+      }),
+    );
+  }, tool.timeoutMs);
+  const context: ToolContext = {
+    signal: controller.signal,
+    runId: call.runId,
+    agent: call.agent,
+    step: call.step,
+    toolCallId: call.toolCallId,
+    attempt,
+  };
+  try {
+    const data = await raceAbort(
+      Promise.resolve().then(() => tool.execute(args as never, context)),
+      controller.signal,
+    );
+    return checkOutput(tool, data);
+  } catch (error) {
+    return failureFromError(error);
+  } finally {
+    clearTimeout(timer);
+    call.signal.removeEventListener('abort', onRunAbort);
+  }
+}
+
+function checkOutput(tool: AnyTool, data: unknown): ToolResult {
+  if (data === undefined || data === null || data === '' || (Array.isArray(data) && data.length === 0)) {
+    return toolFailure('TOOL_EMPTY_RESULT', `"${tool.name}" returned no results for these arguments.`, {
+      hint: 'Try different or broader arguments, or continue without this result.',
+    });
+  }
+  if (!tool.output) return { ok: true, data };
+  const parsed = tool.output.safeParse(data);
+  if (parsed.success) return { ok: true, data: parsed.data };
+  const problems = parsed.error.issues.map(
+    (issue) => `${issue.path.join('.') || '(result)'}: ${issue.message}`,
+  );
+  return toolFailure(
+    'TOOL_OUTPUT_INVALID',
+    `"${tool.name}" returned a result that does not match its output schema.`,
+    {
+      details: { issues: problems },
+      hint: 'This is a fault in the tool, not in your arguments. Continue without this result.',
+    },
+  );
+}
+
+function checkRateLimit(tool: AnyTool, call: ToolInvocation): ToolResult | undefined {
+  const limit = tool.rateLimit;
+  if (!limit) return undefined;
+  const used = call.callCounts[tool.name] ?? 0;
+  if (limit.perRun !== undefined && used >= limit.perRun) {
+    return toolFailure(
+      'TOOL_RATE_LIMITED',
+      `"${tool.name}" may be called at most ${limit.perRun} times per run.`,
+      {
+        retryable: false,
+        hint: 'Do not call this tool again in this run; use the results you already have.',
+      },
+    );
+  }
+  if (limit.perMinute !== undefined) {
+    const now = Date.now();
+    const window = (minuteWindows.get(tool) ?? []).filter((at) => now - at < MINUTE);
+    minuteWindows.set(tool, window);
+    if (window.length >= limit.perMinute) {
+      const waitMs = MINUTE - (now - (window[0] as number));
+      return toolFailure(
+        'TOOL_RATE_LIMITED',
+        `"${tool.name}" is limited to ${limit.perMinute} calls per minute.`,
+        {
+          hint: `It frees up in ${Math.ceil(waitMs / 1000)} s. Continue with other work or the results you have.`,
+          details: { retryAfterMs: waitMs },
+        },
+      );
+    }
+    window.push(now);
+  }
+  call.callCounts[tool.name] = used + 1;
+  return undefined;
+}
+
+function cacheFor(tool: AnyTool): LRUCache<string, CacheEntry> {
+  let cache = caches.get(tool);
+  if (!cache && tool.cache) {
+    cache = new LRUCache<string, CacheEntry>({ max: tool.cache.max, ttl: tool.cache.ttlMs });
+    caches.set(tool, cache);
+  }
+  return cache as LRUCache<string, CacheEntry>;
+}

@@ -1,0 +1,55 @@
+/**
+ * Span attribute names. The GenAI names follow the OpenTelemetry GenAI semantic conventions; they are
+ * defined here rather than imported because the semconv package marks them deprecated while the
+ * conventions are still in development.
+ */
+export const GenAI = {
+  OPERATION_NAME: 'gen_ai.operation.name',
+  PROVIDER_NAME: 'gen_ai.provider.name',
+  REQUEST_MODEL: 'gen_ai.request.model',
+  REQUEST_MAX_TOKENS: 'gen_ai.request.max_tokens',
+  REQUEST_TEMPERATURE: 'gen_ai.request.temperature',
+  RESPONSE_MODEL: 'gen_ai.response.model',
+  RESPONSE_ID: 'gen_ai.response.id',
+  RESPONSE_FINISH_REASONS: 'gen_ai.response.finish_reasons',
+  USAGE_INPUT_TOKENS: 'gen_ai.usage.input_tokens',
+  USAGE_OUTPUT_TOKENS: 'gen_ai.usage.output_tokens',
+  AGENT_NAME: 'gen_ai.agent.name',
+  AGENT_DESCRIPTION: 'gen_ai.agent.description',
+  CONVERSATION_ID: 'gen_ai.conversation.id',
+  TOOL_NAME: 'gen_ai.tool.name',
+  TOOL_CALL_ID: 'gen_ai.tool.call.id',
+  TOOL_TYPE: 'gen_ai.tool.type',
+  TOOL_DESCRIPTION: 'gen_ai.tool.description',
+  INPUT_MESSAGES: 'gen_ai.input.messages',
+  OUTPUT_MESSAGES: 'gen_ai.output.messages',
+  TOOL_CALL_ARGUMENTS: 'gen_ai.tool.call.arguments',
+  TOOL_CALL_RESULT: 'gen_ai.tool.call.result',
+} as const;
+
+export const GenAIOperation = {
+  CHAT: 'chat',
+  EXECUTE_TOOL: 'execute_tool',
+  INVOKE_AGENT: 'invoke_agent',
+  INVOKE_WORKFLOW: 'invoke_workflow',
+} as const;
+
+export const BatonAttr = {
+  RUN_ID: 'baton.run.id',
+  PARENT_RUN_ID: 'baton.run.parent_id',
+  RUN_STATUS: 'baton.run.status',
+  STEP: 'baton.step',
+  STEPS: 'baton.steps',
+  COST_USD: 'baton.cost_usd',
+  ERROR_CODE: 'baton.error.code',
+  TOOL_OK: 'baton.tool.ok',
+  TOOL_RISK: 'baton.tool.risk',
+  TOOL_ATTEMPTS: 'baton.tool.attempts',
+  TOOL_CACHED: 'baton.tool.cached',
+  TOOL_TRUNCATED: 'baton.tool.truncated',
+  FALLBACK_FROM: 'baton.model.fallback_from',
+  USER_ID: 'baton.user.id',
+  TEAM: 'baton.team',
+  STOP_REASON: 'baton.stop_reason',
+  ROUNDS: 'baton.rounds',
+} as const;
