@@ -11,7 +11,7 @@ import { activeContext, contextWithSpan, failSpan, startSpan, tracerFor } from '
 import { checkFinalAnswer, responseSchemaFor } from './final-answer.js';
 import { callModel, type ModelStepContext } from './model-step.js';
 import { buildResult } from './result.js';
-import { freshState, type LoopState } from './state.js';
+import { freshState, type LoopState, okToolNames } from './state.js';
 import { runToolStep, type ToolStepContext } from './tool-step.js';
 import type { RunOptions, RunResult, RunStatus } from './types.js';
 
@@ -36,7 +36,8 @@ export async function executeRun<I, O>(
   const tracer = tracerFor(options.tracer);
   const parent = options.traceContext ?? activeContext();
   const span = startSpan(tracer, `invoke_agent ${agent.name}`, parent);
-  const runContext = contextWithSpan(parent, span);
+  // Children only need the run span in their context when it records; skipping the copy saves heap per run.
+  const runContext = span.isRecording() ? contextWithSpan(parent, span) : parent;
   const runId = resumed?.runId ?? options.runId ?? randomUUID();
   const traceId = span.spanContext().traceId;
   const events = options.events;
@@ -64,13 +65,20 @@ export async function executeRun<I, O>(
   if (!outcome) {
     const now = Date.now();
     let deadline = now + limits.timeoutMs - state.elapsedBeforeMs;
-    let reason = new BatonError('TIMEOUT', `The run exceeded its ${limits.timeoutMs} ms timeout`);
     const teamDeadline = options.budget?.deadline();
-    if (teamDeadline !== undefined && teamDeadline < deadline) {
-      deadline = teamDeadline;
-      reason = new BatonError('DEADLINE_EXCEEDED', 'The run reached the deadline it was given');
-    }
-    timer = setTimeout(() => controller.abort(reason), Math.max(0, deadline - now));
+    const teamFirst = teamDeadline !== undefined && teamDeadline < deadline;
+    if (teamFirst) deadline = teamDeadline;
+    // The error is built only when the timer fires: an Error captures a stack, too heavy for every run.
+    timer = setTimeout(
+      () => {
+        controller.abort(
+          teamFirst
+            ? new BatonError('DEADLINE_EXCEEDED', 'The run reached the deadline it was given')
+            : new BatonError('TIMEOUT', `The run exceeded its ${limits.timeoutMs} ms timeout`),
+        );
+      },
+      Math.max(0, deadline - now),
+    );
     if (options.signal?.aborted) controller.abort(options.signal.reason);
     else options.signal?.addEventListener('abort', onCallerAbort, { once: true });
     try {
@@ -208,7 +216,7 @@ async function loop(
           ),
         };
       }
-      const check = checkFinalAnswer(agent, response.text, state.okTools);
+      const check = checkFinalAnswer(agent, response.text, okToolNames(state));
       if (check.ok) return { status: 'completed', output: check.output };
       if (state.outputRetries >= limits.outputRetries) return { status: 'failed', error: check.error };
       state.outputRetries++;
@@ -316,8 +324,8 @@ function warnNearLimits(agent: Agent, state: LoopState, options: RunOptions): vo
   const shared = options.budget?.pressure();
   if (shared && shared.fraction > 0) checks.push([shared.dimension, shared.used, shared.limit]);
   for (const [limit, used, max] of checks) {
-    if (max === undefined || used < max * limits.warnAt || state.warned.has(limit)) continue;
-    state.warned.add(limit);
+    if (max === undefined || used < max * limits.warnAt || state.warned?.includes(limit)) continue;
+    (state.warned ??= []).push(limit);
     options.events?.emit({
       type: 'limit.warning',
       runId: state.runId,

@@ -1,7 +1,7 @@
 import type { Agent } from '../agent.js';
 import type { BatonError } from '../errors.js';
 import type { LoopState } from './state.js';
-import { toRunState } from './state.js';
+import { okToolNames, toRunState } from './state.js';
 import type { PartialResult, RunResult, RunStatus } from './types.js';
 
 const REASONS: Record<RunStatus, string> = {
@@ -52,7 +52,8 @@ function buildPartial(
   status: RunStatus,
   error: BatonError | undefined,
 ): PartialResult {
-  const missing = (agent.config.requiredTools ?? []).filter((name) => !state.okTools.has(name));
+  const okTools = okToolNames(state);
+  const missing = (agent.config.requiredTools ?? []).filter((name) => !okTools.has(name));
   const partial: PartialResult = { summary: '', toolResults: state.toolRecords, missing };
   if (state.lastText) partial.text = state.lastText;
   if (status === 'completed') {

@@ -18,16 +18,20 @@ export interface LoopState {
   elapsedBeforeMs: number;
   startedAt: number;
   toolRecords: ToolRecord[];
-  actionCounts: Map<string, number>;
-  seen: Set<string>;
+  /** Created on first use: most runs never need them, and thousands of runs may be in flight. */
+  actionCounts: Map<string, number> | undefined;
+  seen: Set<string> | undefined;
   stepsWithoutProgress: number;
   toolCallCounts: Record<string, number>;
   outputRetries: number;
-  /** Tools that returned at least one ok result (for required tools). */
-  okTools: Set<string>;
-  warned: Set<BudgetDimension>;
+  warned: BudgetDimension[] | undefined;
   lastText: string | undefined;
   pending: RunState['pending'];
+}
+
+/** Tools that returned at least one ok result (what required tools are checked against). */
+export function okToolNames(state: LoopState): Set<string> {
+  return new Set(state.toolRecords.filter((record) => record.ok).map((record) => record.tool));
 }
 
 export function freshState(runId: string, traceId: string, input: unknown, messages: Message[]): LoopState {
@@ -42,13 +46,12 @@ export function freshState(runId: string, traceId: string, input: unknown, messa
     elapsedBeforeMs: 0,
     startedAt: Date.now(),
     toolRecords: [],
-    actionCounts: new Map(),
-    seen: new Set(),
+    actionCounts: undefined,
+    seen: undefined,
     stepsWithoutProgress: 0,
     toolCallCounts: {},
     outputRetries: 0,
-    okTools: new Set(),
-    warned: new Set(),
+    warned: undefined,
     lastText: undefined,
     pending: undefined,
   };
@@ -67,8 +70,8 @@ export function toRunState(agent: Agent, state: LoopState): RunState {
     costUsd: state.costUsd,
     elapsedMs: state.elapsedBeforeMs + (Date.now() - state.startedAt),
     toolRecords: structuredClone(state.toolRecords),
-    actionCounts: Object.fromEntries(state.actionCounts),
-    seen: [...state.seen],
+    actionCounts: Object.fromEntries(state.actionCounts ?? []),
+    seen: [...(state.seen ?? [])],
     stepsWithoutProgress: state.stepsWithoutProgress,
     toolCallCounts: { ...state.toolCallCounts },
     outputRetries: state.outputRetries,
@@ -93,7 +96,6 @@ export function restoreState(agent: Agent, raw: unknown): LoopState {
       `Cannot resume: the state belongs to agent "${state.agent}", not "${agent.name}"`,
     );
   }
-  const okTools = new Set(state.toolRecords.filter((record) => record.ok).map((record) => record.tool));
   return {
     runId: state.runId,
     traceId: state.traceId,
@@ -110,8 +112,7 @@ export function restoreState(agent: Agent, raw: unknown): LoopState {
     stepsWithoutProgress: state.stepsWithoutProgress,
     toolCallCounts: state.toolCallCounts,
     outputRetries: state.outputRetries,
-    okTools,
-    warned: new Set(),
+    warned: undefined,
     lastText: undefined,
     pending: state.pending,
   };

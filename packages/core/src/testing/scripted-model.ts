@@ -47,6 +47,8 @@ export interface ScriptedModelOptions {
   delayMs?: number;
   /** When the queue runs out: throw (default) or repeat the last reply. */
   whenExhausted?: 'throw' | 'repeat-last';
+  /** Keep every request in `requests` (default true); benchmarks turn it off so memory stays flat. */
+  recordRequests?: boolean;
 }
 
 export interface ScriptedModel extends Model {
@@ -76,7 +78,7 @@ export function scriptedModel(
 
   async function next(request: ModelRequest): Promise<ScriptedTurn> {
     const call = calls++;
-    requests.push(request);
+    if (options.recordRequests !== false) requests.push(request);
     let reply: ScriptedReply | undefined;
     if (scriptFn) reply = await scriptFn(request, call);
     else if (queue.length > 0) reply = queue.shift();

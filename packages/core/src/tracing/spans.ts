@@ -14,6 +14,21 @@ import type { BatonError } from '../errors.js';
 
 const defaultTracer: Tracer = trace.getTracer('@baton/core', '0.1.0');
 
+// Ids come from a pooled buffer: one getrandom() per 512 runs instead of two per run.
+const POOL_SIZE = 12_288;
+let pool = randomBytes(POOL_SIZE);
+let offset = 0;
+
+function randomHex(bytes: number): string {
+  if (offset + bytes > POOL_SIZE) {
+    pool = randomBytes(POOL_SIZE);
+    offset = 0;
+  }
+  const hex = pool.toString('hex', offset, offset + bytes);
+  offset += bytes;
+  return hex;
+}
+
 export function tracerFor(tracer: Tracer | undefined): Tracer {
   return tracer ?? defaultTracer;
 }
@@ -27,8 +42,8 @@ export function startSpan(tracer: Tracer, name: string, parent: Context, attribu
   const span = tracer.startSpan(name, attributes ? { attributes } : {}, parent);
   if (isSpanContextValid(span.spanContext())) return span;
   return trace.wrapSpanContext({
-    traceId: randomBytes(16).toString('hex'),
-    spanId: randomBytes(8).toString('hex'),
+    traceId: randomHex(16),
+    spanId: randomHex(8),
     traceFlags: TraceFlags.NONE,
   });
 }
