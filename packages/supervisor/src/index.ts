@@ -1,1 +1,52 @@
-export {};
+export {
+  type Critique,
+  critiqueSchema,
+  type DebateConfig,
+  type DebateCritic,
+  type DebateVerdict,
+  debate,
+  debateCritique,
+  debateGenerate,
+  debateJudge,
+  debateVerdictSchema,
+  similarEnough,
+} from './debate.js';
+export { fitToTokens } from './fit.js';
+export { type LedgerEntry, ProgressLedger } from './ledger.js';
+export {
+  type PipelineConfig,
+  type PipelineContext,
+  type PipelineLoop,
+  type PipelineStage,
+  pipeline,
+} from './pipeline.js';
+export { type SupervisedWorker, type SupervisorConfig, supervisor } from './supervisor.js';
+export { type Invocation, type Member, TeamRun } from './team-run.js';
+export {
+  and,
+  costBudget,
+  external,
+  maxMessages,
+  maxRounds,
+  or,
+  type StopSignal,
+  type TeamProgress,
+  type TerminationCondition,
+  textMention,
+  timeout,
+  tokenBudget,
+  verdict,
+} from './termination.js';
+export type {
+  HandoffRecord,
+  MemberReport,
+  StopKind,
+  StopReason,
+  Team,
+  TeamConfig,
+  TeamEvent,
+  TeamEventType,
+  TeamResult,
+  TeamRunOptions,
+  TeamStatus,
+} from './types.js';

@@ -1,0 +1,504 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type AgentLike,
+  addUsage,
+  BatonAttr,
+  BatonError,
+  Budget,
+  emptyUsage,
+  GenAI,
+  GenAIOperation,
+  type HandoffContract,
+  type RunResult,
+} from '@baton/core';
+import {
+  type Context,
+  context,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
+import type { StopSignal, TeamProgress } from './termination.js';
+import type {
+  HandoffRecord,
+  MemberReport,
+  StopReason,
+  TeamConfig,
+  TeamResult,
+  TeamRunOptions,
+  TeamStatus,
+} from './types.js';
+
+const defaultTracer: Tracer = trace.getTracer('@baton/supervisor', '0.1.0');
+
+/** How long a cancelled member may take to hand back its partial result before the team moves on. */
+const CANCEL_GRACE_MS = 250;
+
+export interface Member<I = unknown, O = unknown> {
+  name: string;
+  agent: AgentLike<I, O>;
+  contract?: HandoffContract<I, O>;
+}
+
+export interface Invocation<O> {
+  result: RunResult<O>;
+  /** Completed, and its output valid for the contract. */
+  ok: boolean;
+  record: HandoffRecord;
+}
+
+/**
+ * The machinery every orchestrator shares for one team run: one budget ledger for all members, one abort
+ * controller that conditions and callers fire, the `invoke_workflow` span, handoff validation on both
+ * sides, per-member accounting, the transcript, and the final TeamResult.
+ */
+export class TeamRun {
+  readonly runId: string;
+  readonly ledger: Budget;
+  readonly signal: AbortSignal;
+  readonly transcript: HandoffRecord[] = [];
+  readonly members = new Map<string, MemberReport>();
+  rounds = 0;
+  stopReason: StopReason | undefined;
+  private timedOut = false;
+  private last: TeamProgress['last'];
+  private readonly controller = new AbortController();
+  private readonly started = performance.now();
+  private readonly span: Span;
+  private readonly workflowContext: Context;
+  private readonly tracer: Tracer;
+  private readonly onCallerAbort = () =>
+    this.halt({ kind: 'aborted', message: 'the team run was aborted' }, false);
+
+  constructor(
+    readonly config: TeamConfig,
+    readonly options: TeamRunOptions,
+    input: unknown,
+  ) {
+    this.runId = options.runId ?? randomUUID();
+    this.ledger = options.budget
+      ? options.budget.child(config.budget ?? {})
+      : new Budget(config.budget ?? {});
+    this.signal = this.controller.signal;
+    this.tracer = options.tracer ?? defaultTracer;
+    const parent = options.traceContext ?? context.active();
+    this.span = this.tracer.startSpan(`invoke_workflow ${config.name}`, { kind: SpanKind.INTERNAL }, parent);
+    this.span.setAttributes({
+      [GenAI.OPERATION_NAME]: GenAIOperation.INVOKE_WORKFLOW,
+      [BatonAttr.TEAM]: config.name,
+      [BatonAttr.RUN_ID]: this.runId,
+    });
+    this.workflowContext = trace.setSpan(parent, this.span);
+    if (options.signal?.aborted) this.onCallerAbort();
+    else options.signal?.addEventListener('abort', this.onCallerAbort, { once: true });
+    config.termination?.start?.((signal) => this.conditionFired(signal));
+    options.events?.emit({
+      type: 'team.start',
+      team: config.name,
+      runId: this.runId,
+      traceId: this.traceId,
+      at: Date.now(),
+      input,
+    });
+  }
+
+  get traceId(): string {
+    return this.span.spanContext().traceId;
+  }
+
+  /** True once the team must not start new work. */
+  get stopped(): boolean {
+    return this.stopReason !== undefined || this.signal.aborted;
+  }
+
+  /** True when the team ledger is nearly spent: time to ask for a final answer rather than start new work. */
+  get budgetLow(): boolean {
+    const threshold = this.config.finalAnswerAt ?? 0.8;
+    if (this.ledger.pressure().fraction >= threshold) return true;
+    const deadline = this.ledger.deadline();
+    return deadline !== undefined && Date.now() >= deadline;
+  }
+
+  progress(): TeamProgress {
+    const used = this.ledger.used;
+    const progress: TeamProgress = {
+      rounds: this.rounds,
+      messages: this.transcript.length,
+      tokens: used.tokens,
+      costUsd: used.costUsd,
+      elapsedMs: performance.now() - this.started,
+    };
+    if (this.last) progress.last = this.last;
+    return progress;
+  }
+
+  /** Ends a round and checks the conditions and the hard round cap; returns true when the team must stop. */
+  endRound(): boolean {
+    this.rounds++;
+    this.options.events?.emit({
+      type: 'team.round',
+      team: this.config.name,
+      runId: this.runId,
+      at: Date.now(),
+      round: this.rounds,
+    });
+    this.checkConditions();
+    const cap = this.config.maxRounds;
+    if (!this.stopReason && cap !== undefined && this.rounds >= cap) {
+      this.halt({ kind: 'max_rounds', message: `the team reached its cap of ${cap} rounds` }, false);
+    }
+    return this.stopped;
+  }
+
+  /** Stops the team; `cancel` also aborts in-flight members. The first reason wins. */
+  halt(reason: StopReason, cancel = true): void {
+    this.stopReason ??= reason;
+    if (cancel && !this.signal.aborted) {
+      const code = this.timedOut ? 'TIMEOUT' : 'ABORTED';
+      this.controller.abort(new BatonError(code, `Team "${this.config.name}" stopped: ${reason.message}`));
+    }
+  }
+
+  /**
+   * Hands `input` to a member and waits for its result. Validates the input against the member's contract
+   * before sending (a bad handoff is the sender's fault) and the output after (a bad answer is the
+   * member's fault). Returns undefined when the team has already stopped: no new work is started.
+   */
+  async invoke<I, O>(
+    member: Member<I, O>,
+    input: I,
+    from: string,
+    extra: { signal?: AbortSignal; runId?: string; compacted?: boolean } = {},
+  ): Promise<Invocation<O> | undefined> {
+    if (this.stopped) return undefined;
+    const breach = this.ledger.breach();
+    if (breach) {
+      this.halt({ kind: 'budget', message: `${breach.message}: no new work started` }, false);
+      return undefined;
+    }
+    const contract = member.contract;
+    if (contract) {
+      const parsed = contract.input.safeParse(input);
+      if (!parsed.success) {
+        this.rejectHandoff(member.name, from, contract.id, input, parsed.error.issues, 'input');
+        return undefined;
+      }
+      input = parsed.data;
+    }
+    this.options.events?.emit({
+      type: 'team.handoff',
+      team: this.config.name,
+      runId: this.runId,
+      at: Date.now(),
+      round: this.rounds + 1,
+      from,
+      to: member.name,
+    });
+    const span = this.tracer.startSpan(
+      `handoff ${member.name}`,
+      { kind: SpanKind.PRODUCER },
+      this.workflowContext,
+    );
+    span.setAttributes({
+      'messaging.system.name': 'baton',
+      'messaging.operation.type': 'send',
+      'messaging.destination.name': member.name,
+      [BatonAttr.TEAM]: this.config.name,
+      'baton.handoff.from': from,
+      ...(contract ? { 'baton.handoff.contract': contract.id } : {}),
+    });
+    const started = performance.now();
+    const result = await this.runMember(member, input, trace.setSpan(this.workflowContext, span), extra);
+    let ok = result.status === 'completed';
+    let output: unknown = result.output;
+    if (ok && contract) {
+      const parsed = contract.output.safeParse(result.output);
+      if (parsed.success) output = parsed.data;
+      else {
+        ok = false;
+        result.status = 'failed';
+        result.error = handoffError(member.name, contract.id, 'output', parsed.error.issues).toJSON();
+      }
+    }
+    if (!ok) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: result.error?.message ?? result.status });
+      if (result.error) span.setAttribute('error.type', result.error.code);
+    }
+    span.end();
+    const record: HandoffRecord = {
+      round: this.rounds + 1,
+      from,
+      to: member.name,
+      input,
+      status: result.status,
+      runId: result.runId,
+      spanId: result.spanId,
+      durationMs: performance.now() - started,
+    };
+    if (contract) record.contract = contract.id;
+    if (extra.compacted) record.compacted = true;
+    if (ok) record.output = output;
+    if (result.error) record.error = result.error;
+    this.transcript.push(record);
+    this.account(member.name, result);
+    if (ok) {
+      const text = typeof output === 'string' ? output : JSON.stringify(output);
+      this.last = { agent: member.name, text, output };
+    }
+    this.checkConditions();
+    return { result: { ...result, output: output as O }, ok, record };
+  }
+
+  /** Builds the final result, ends the span, and resets the conditions for the next run. */
+  finish<O>(status: TeamStatus, output: O | undefined, fallback: StopReason): TeamResult<O> {
+    this.options.signal?.removeEventListener('abort', this.onCallerAbort);
+    this.config.termination?.reset();
+    const stopReason = this.stopReason ?? fallback;
+    const usage = emptyUsage();
+    let costUsd = 0;
+    for (const report of this.members.values()) {
+      addUsage(usage, report.usage);
+      costUsd += report.costUsd;
+    }
+    const result: TeamResult<O> = {
+      team: this.config.name,
+      status,
+      output,
+      stopReason,
+      rounds: this.rounds,
+      transcript: this.transcript,
+      members: Object.fromEntries(this.members),
+      usage,
+      costUsd,
+      durationMs: performance.now() - this.started,
+      runId: this.runId,
+      traceId: this.traceId,
+      spanId: this.span.spanContext().spanId,
+    };
+    this.span.setAttributes({
+      [BatonAttr.RUN_STATUS]: status,
+      [BatonAttr.STOP_REASON]: stopReason.kind,
+      [BatonAttr.ROUNDS]: this.rounds,
+      [BatonAttr.COST_USD]: costUsd,
+      [GenAI.USAGE_INPUT_TOKENS]: usage.inputTokens,
+      [GenAI.USAGE_OUTPUT_TOKENS]: usage.outputTokens,
+    });
+    if (status !== 'completed')
+      this.span.setStatus({ code: SpanStatusCode.ERROR, message: stopReason.message });
+    this.span.end();
+    this.options.events?.emit({
+      type: 'team.end',
+      team: this.config.name,
+      runId: this.runId,
+      at: Date.now(),
+      result,
+    });
+    return result;
+  }
+
+  /** The status a stopped team ends with, from why it stopped. */
+  statusFor(reason: StopReason | undefined): TeamStatus {
+    if (!reason) return 'completed';
+    if (this.timedOut) return 'timeout';
+    switch (reason.kind) {
+      case 'completed':
+      case 'approved':
+      case 'converged':
+        return 'completed';
+      case 'budget':
+        return 'budget_exceeded';
+      case 'member_failed':
+      case 'handoff_invalid':
+        return 'failed';
+      case 'aborted':
+        return 'aborted';
+      default:
+        return 'stopped';
+    }
+  }
+
+  /** Why the team must stop after a member did not complete: the budget, the team's own stop, or the member. */
+  failureReason(invocation: Invocation<unknown>): StopReason {
+    const { result } = invocation;
+    const breach = this.ledger.breach();
+    if (breach) return { kind: 'budget', agent: result.agent, message: breach.message };
+    if (this.stopReason) return this.stopReason;
+    const message = result.error ? `${result.error.code}: ${result.error.message}` : result.status;
+    return {
+      kind: 'member_failed',
+      agent: invocation.record.to,
+      message: `${invocation.record.to} ended ${result.status} (${message})`,
+    };
+  }
+
+  private async runMember<I, O>(
+    member: Member<I, O>,
+    input: I,
+    traceContext: Context,
+    extra: { signal?: AbortSignal; runId?: string },
+  ): Promise<RunResult<O>> {
+    const { options } = this;
+    const signal = extra.signal ?? this.signal;
+    const running = member.agent.run(input, {
+      signal,
+      ...(extra.runId ? { runId: extra.runId } : {}),
+      budget: this.ledger,
+      parentRunId: this.runId,
+      tracer: this.tracer,
+      traceContext,
+      ...(options.events ? { events: options.events } : {}),
+      ...(options.userId ? { userId: options.userId } : {}),
+      ...(options.sessionId ? { sessionId: options.sessionId } : {}),
+      ...(options.captureContent ? { captureContent: true } : {}),
+      ...(options.approve ? { approve: options.approve } : {}),
+    });
+    try {
+      return await withCancelGrace(running, signal, member.name);
+    } catch (caught) {
+      return failedResult<O>(member.name, BatonError.wrap(caught), this.traceId);
+    }
+  }
+
+  private account(name: string, result: RunResult): void {
+    let report = this.members.get(name);
+    if (!report) {
+      report = {
+        agent: name,
+        status: result.status,
+        invocations: 0,
+        failures: 0,
+        steps: 0,
+        usage: emptyUsage(),
+        costUsd: 0,
+        durationMs: 0,
+        spanId: result.spanId,
+        runIds: [],
+      };
+      this.members.set(name, report);
+    }
+    report.invocations++;
+    report.steps += result.steps;
+    addUsage(report.usage, result.usage);
+    report.costUsd += result.costUsd;
+    report.durationMs += result.durationMs;
+    report.runIds.push(result.runId);
+    report.status = result.status;
+    // A failure stays on the report (error, span) even when a later invocation of the member succeeds.
+    if (result.status !== 'completed') {
+      report.failures++;
+      report.spanId = result.spanId;
+      if (result.error) report.error = result.error;
+    } else if (report.failures === 0) {
+      report.spanId = result.spanId;
+    }
+  }
+
+  private rejectHandoff(
+    to: string,
+    from: string,
+    contract: string,
+    input: unknown,
+    issues: HandoffIssue[],
+    side: 'input',
+  ): void {
+    const error = handoffError(from, contract, side, issues);
+    this.transcript.push({
+      round: this.rounds + 1,
+      from,
+      to,
+      contract,
+      input,
+      status: 'failed',
+      runId: '',
+      spanId: '',
+      durationMs: 0,
+      error: error.toJSON(),
+    });
+    this.halt({ kind: 'handoff_invalid', agent: from, message: error.message }, false);
+  }
+
+  private checkConditions(): void {
+    const fired = this.config.termination?.check(this.progress());
+    if (fired) this.conditionFired(fired);
+  }
+
+  private conditionFired(signal: StopSignal): void {
+    if (this.stopReason) return;
+    if (signal.timedOut) this.timedOut = true;
+    // A timer or an outside signal stops in-flight work; a condition met after a handoff just ends the team.
+    this.halt(
+      { kind: 'condition', condition: signal.condition, message: signal.message },
+      signal.interrupt === true,
+    );
+  }
+}
+
+type HandoffIssue = { path: PropertyKey[]; message: string };
+
+function handoffError(
+  agent: string,
+  contract: string,
+  side: 'input' | 'output',
+  issues: HandoffIssue[],
+): BatonError {
+  const problems = issues.map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
+  const what =
+    side === 'input' ? `sent an invalid "${contract}" input` : `returned an invalid "${contract}" output`;
+  return new BatonError('HANDOFF_INVALID', `${agent} ${what}: ${problems.join('; ')}`, {
+    details: { agent, contract, side, issues: problems },
+  });
+}
+
+/** Waits for a member; once the team is cancelled, waits at most a short grace for its partial result. */
+function withCancelGrace<O>(
+  running: Promise<RunResult<O>>,
+  signal: AbortSignal,
+  name: string,
+): Promise<RunResult<O>> {
+  return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      timer = setTimeout(() => {
+        const reason =
+          signal.reason instanceof BatonError ? signal.reason : new BatonError('ABORTED', 'cancelled');
+        resolve({
+          ...failedResult<O>(name, reason, ''),
+          status: reason.code === 'TIMEOUT' ? 'timeout' : 'aborted',
+        });
+      }, CANCEL_GRACE_MS);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    running.then(
+      (result) => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        resolve(result);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+function failedResult<O>(agent: string, error: BatonError, traceId: string): RunResult<O> {
+  return {
+    status: 'failed',
+    output: undefined,
+    partial: { summary: `${agent} failed: ${error.message}`, toolResults: [], missing: [] },
+    error: error.toJSON(),
+    steps: 0,
+    usage: emptyUsage(),
+    costUsd: 0,
+    durationMs: 0,
+    runId: '',
+    traceId,
+    spanId: '',
+    agent,
+  };
+}
