@@ -3,7 +3,7 @@ import { abortReason, BatonError } from '../errors.js';
 import type { RunEventSink } from '../events/emitter.js';
 import type { Model, ModelRequest, ModelResponse } from '../model/types.js';
 import { BatonAttr, GenAI, GenAIOperation } from '../tracing/attributes.js';
-import { failSpan, startSpan } from '../tracing/spans.js';
+import { contextWithSpan, failSpan, startSpan, withContext } from '../tracing/spans.js';
 import { raceAbort } from '../util/abort.js';
 
 export interface ModelStepContext {
@@ -43,10 +43,10 @@ export async function callModel(request: ModelRequest, ctx: ModelStepContext): P
   }
   try {
     const streaming = ctx.events?.listens('model.delta') ?? false;
-    const response = await raceAbort(
-      streaming ? consumeStream(request, ctx) : model.generate(request),
-      ctx.signal,
-    );
+    const call = () => (streaming ? consumeStream(request, ctx) : model.generate(request));
+    // Active while recording, so combinators (retry, fallback) and HTTP instrumentation record on this span.
+    const pending = recording ? withContext(contextWithSpan(ctx.parent, span), call) : call();
+    const response = await raceAbort(pending, ctx.signal);
     if (recording) recordResponse(span, response, ctx.captureContent);
     span.end();
     return response;

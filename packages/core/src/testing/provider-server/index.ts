@@ -1,1 +1,18 @@
-export {};
+// A local HTTP server speaking the OpenAI and Anthropic wire formats, for tests of real SDK clients.
+export { loadRecording, recordingEvents } from './recording.js';
+export { startProviderServer } from './server.js';
+export type {
+  ErrorReply,
+  HangReply,
+  ProviderReply,
+  ProviderServer,
+  ProviderServerOptions,
+  ReceivedRequest,
+  RecordingReply,
+  ReplyHandler,
+  ReplyToolCall,
+  ResetReply,
+  StreamInterrupt,
+  TurnReply,
+  WireFormat,
+} from './types.js';

@@ -1,0 +1,173 @@
+import type Anthropic from '@anthropic-ai/sdk';
+import { BatonError } from '../../errors.js';
+import type { Model, ModelRequest, ModelResponse, ModelStreamEvent } from '../../model/types.js';
+import { CallScope } from '../call-scope.js';
+import { loadSdk } from '../load-sdk.js';
+import { toProviderError } from '../provider-errors.js';
+import { withRetry } from '../retry.js';
+import { withCost } from '../shared.js';
+import { DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, type ProviderOptions } from '../types.js';
+import { fromMessage } from './normalize.js';
+import { type AnthropicThinking, type MessagesRequestSettings, toMessagesBody } from './request.js';
+import { MessageStreamAssembler } from './stream.js';
+
+type AnthropicModule = typeof import('@anthropic-ai/sdk');
+
+export interface AnthropicOptions extends ProviderOptions {
+  /** Extended thinking; its blocks come back in `reasoningParts` and are replayed on the next turn. */
+  thinking?: AnthropicThinking;
+  /** Mark the system prompt and the tool list as cacheable (`cache_control: ephemeral`). Default false. */
+  promptCaching?: boolean;
+  /**
+   * Send `responseSchema` as `output_config.format` (structured outputs). Default true; turn off for
+   * models without structured-output support (the run still validates the answer against its schema).
+   */
+  structuredOutput?: boolean;
+}
+
+/**
+ * A Claude model over the Anthropic Messages API, through the official `@anthropic-ai/sdk` (loaded on the
+ * first call). `max_tokens` is required by the API: it defaults to 4096 (plus the thinking budget).
+ *
+ * Failed calls are retried `maxRetries` times (default 2) by `withRetry`; the SDK's own retries are off.
+ */
+export function anthropic(model: string, options: AnthropicOptions = {}): Model {
+  if (typeof model !== 'string' || model.trim() === '') {
+    throw new BatonError(
+      'CONFIG_INVALID',
+      'anthropic(model): "model" must be a model id such as "claude-sonnet-4-6"',
+    );
+  }
+  const thinking = options.thinking;
+  if (
+    thinking &&
+    'budgetTokens' in thinking &&
+    !(Number.isInteger(thinking.budgetTokens) && thinking.budgetTokens >= 1024)
+  ) {
+    throw new BatonError(
+      'CONFIG_INVALID',
+      `anthropic("${model}"): "thinking.budgetTokens" must be an integer ≥ 1024`,
+    );
+  }
+  const adapter = new AnthropicMessagesModel(model, options.provider ?? 'anthropic', options);
+  const retries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
+  return retries > 0 ? withRetry(adapter, { ...options.retry, retries }) : adapter;
+}
+
+class AnthropicMessagesModel implements Model {
+  readonly id: string;
+  readonly provider: string;
+  readonly #options: AnthropicOptions;
+  readonly #settings: MessagesRequestSettings;
+  readonly #timeoutMs: number;
+  #client: Promise<{ client: Anthropic; sdk: AnthropicModule }> | undefined;
+
+  constructor(id: string, provider: string, options: AnthropicOptions) {
+    this.id = id;
+    this.provider = provider;
+    this.#options = options;
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#settings = {
+      model: id,
+      maxOutputTokens: options.maxOutputTokens,
+      thinking: options.thinking,
+      promptCaching: options.promptCaching ?? false,
+      structuredOutput: options.structuredOutput ?? true,
+      extraBody: options.extraBody,
+    };
+  }
+
+  async generate(request: ModelRequest): Promise<ModelResponse> {
+    const { client, sdk } = await this.client();
+    const scope = new CallScope(request.signal, this.#timeoutMs, this.label);
+    try {
+      const message = await client.messages.create(toMessagesBody(request, this.#settings), {
+        signal: scope.signal,
+        maxRetries: 0,
+        timeout: this.#timeoutMs,
+      });
+      return withCost(fromMessage(message, this.id, this.provider), this.id, this.#options.prices);
+    } catch (error) {
+      throw toProviderError(error, { provider: this.provider, model: this.id, sdk, scope });
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  async *stream(request: ModelRequest): AsyncIterable<ModelStreamEvent> {
+    const { client, sdk } = await this.client();
+    const scope = new CallScope(request.signal, this.#timeoutMs, this.label);
+    const assembler = new MessageStreamAssembler(this.id, this.provider);
+    let completed = false;
+    try {
+      const events = await client.messages.create(
+        { ...toMessagesBody(request, this.#settings), stream: true },
+        { signal: scope.signal, maxRetries: 0, timeout: this.#timeoutMs },
+      );
+      scope.touch();
+      for await (const event of events) {
+        scope.touch();
+        for (const delta of assembler.push(event)) yield delta;
+      }
+      // The SDK ends the iteration quietly when its signal aborts: say why it ended.
+      const ended = scope.failure();
+      if (ended) throw ended;
+      const response = withCost(assembler.finish(), this.id, this.#options.prices);
+      completed = true;
+      yield { type: 'response', response };
+    } catch (error) {
+      throw toProviderError(error, { provider: this.provider, model: this.id, sdk, scope });
+    } finally {
+      if (!completed) scope.abort();
+      scope.dispose();
+    }
+  }
+
+  private get label(): string {
+    return `${this.provider} ${this.id}`;
+  }
+
+  private client(): Promise<{ client: Anthropic; sdk: AnthropicModule }> {
+    this.#client ??= this.createClient().catch((error: unknown) => {
+      this.#client = undefined;
+      throw error;
+    });
+    return this.#client;
+  }
+
+  private async createClient(): Promise<{ client: Anthropic; sdk: AnthropicModule }> {
+    const sdk = await loadSdk<AnthropicModule>('@anthropic-ai/sdk', () => import('@anthropic-ai/sdk'));
+    const env = process.env;
+    const baseURL = this.#options.baseURL ?? nonEmpty(env.ANTHROPIC_BASE_URL);
+    let apiKey = this.#options.apiKey ?? nonEmpty(env.ANTHROPIC_API_KEY);
+    if (apiKey === undefined && nonEmpty(env.ANTHROPIC_AUTH_TOKEN) === undefined) {
+      if (baseURL === undefined) {
+        throw new BatonError(
+          'MODEL_NOT_CONFIGURED',
+          `anthropic("${this.id}") has no API key: set ANTHROPIC_API_KEY or pass { apiKey }`,
+        );
+      }
+      // A gateway or local server may need no key; the SDK insists on a credential.
+      apiKey = 'not-needed';
+    }
+    try {
+      const client = new sdk.Anthropic({
+        ...(apiKey !== undefined ? { apiKey } : {}),
+        baseURL: baseURL ?? null,
+        defaultHeaders: this.#options.headers,
+        maxRetries: 0,
+        timeout: this.#timeoutMs,
+        ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
+      });
+      return { client, sdk };
+    } catch (error) {
+      throw new BatonError('CONFIG_INVALID', `anthropic("${this.id}"): ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}

@@ -1,0 +1,190 @@
+import type OpenAI from 'openai';
+import { BatonError } from '../../errors.js';
+import type { Model, ModelRequest, ModelResponse, ModelStreamEvent } from '../../model/types.js';
+import { CallScope } from '../call-scope.js';
+import { loadSdk } from '../load-sdk.js';
+import { toProviderError } from '../provider-errors.js';
+import { withRetry } from '../retry.js';
+import { withCost } from '../shared.js';
+import { DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, type ProviderOptions } from '../types.js';
+import { fromCompletion } from './normalize.js';
+import { type ChatRequestSettings, toChatBody } from './request.js';
+import { ChatStreamAssembler } from './stream.js';
+
+type OpenAIModule = typeof import('openai');
+
+export interface OpenAIOptions extends ProviderOptions {
+  /**
+   * `openai` (default for api.openai.com) applies OpenAI's own rules: a required key, `max_completion_tokens`,
+   * strict tools, no temperature for reasoning models. Any other name (default `openai-compatible` for
+   * another `baseURL`) speaks the common dialect. Set `openai` for a gateway in front of api.openai.com.
+   */
+  provider?: string;
+  organization?: string;
+  project?: string;
+  /**
+   * Send `strict: true` on tools whose schema satisfies strict mode (`ToolSpec.strict`). Default: on for
+   * api.openai.com, off for other servers (many reject or ignore the field).
+   */
+  strictTools?: boolean;
+}
+
+const OFFICIAL_HOST = /^https?:\/\/api\.openai\.com(\/|$)/;
+
+/**
+ * A model served over the OpenAI Chat Completions API, through the official `openai` SDK (loaded on the
+ * first call). With `baseURL` it speaks to any OpenAI-compatible server: Ollama, vLLM, llama.cpp,
+ * LM Studio, Groq, xAI, Mistral, OpenRouter... (`apiKey` is then optional).
+ *
+ * Failed calls are retried `maxRetries` times (default 2) by `withRetry`; the SDK's own retries are off.
+ */
+export function openai(model: string, options: OpenAIOptions = {}): Model {
+  if (typeof model !== 'string' || model.trim() === '') {
+    throw new BatonError(
+      'CONFIG_INVALID',
+      'openai(model): "model" must be a model id such as "gpt-4.1-mini"',
+    );
+  }
+  const baseURL = options.baseURL ?? nonEmpty(process.env.OPENAI_BASE_URL);
+  const provider =
+    options.provider ??
+    (baseURL === undefined || OFFICIAL_HOST.test(baseURL) ? 'openai' : 'openai-compatible');
+  // OpenAI's own rules (max_completion_tokens, strict tools, a required key) apply when the provider is
+  // OpenAI: api.openai.com, or a gateway in front of it declared with { provider: 'openai' }.
+  const official = provider === 'openai';
+  const adapter = new OpenAIChatModel(model, provider, baseURL, official, options);
+  const retries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
+  return retries > 0 ? withRetry(adapter, { ...options.retry, retries }) : adapter;
+}
+
+class OpenAIChatModel implements Model {
+  readonly id: string;
+  readonly provider: string;
+  readonly #baseURL: string | undefined;
+  readonly #options: OpenAIOptions;
+  readonly #settings: ChatRequestSettings;
+  readonly #timeoutMs: number;
+  #client: Promise<{ client: OpenAI; sdk: OpenAIModule }> | undefined;
+
+  constructor(
+    id: string,
+    provider: string,
+    baseURL: string | undefined,
+    official: boolean,
+    options: OpenAIOptions,
+  ) {
+    this.id = id;
+    this.provider = provider;
+    this.#baseURL = baseURL;
+    this.#options = options;
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#settings = {
+      model: id,
+      official,
+      strictTools: options.strictTools ?? official,
+      maxOutputTokens: options.maxOutputTokens,
+      extraBody: options.extraBody,
+    };
+  }
+
+  async generate(request: ModelRequest): Promise<ModelResponse> {
+    const { client, sdk } = await this.client();
+    const scope = new CallScope(request.signal, this.#timeoutMs, this.label);
+    try {
+      const completion = await client.chat.completions.create(toChatBody(request, this.#settings), {
+        signal: scope.signal,
+        maxRetries: 0,
+        timeout: this.#timeoutMs,
+      });
+      return withCost(fromCompletion(completion, this.id, this.provider), this.id, this.#options.prices);
+    } catch (error) {
+      throw toProviderError(error, { provider: this.provider, model: this.id, sdk, scope });
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  async *stream(request: ModelRequest): AsyncIterable<ModelStreamEvent> {
+    const { client, sdk } = await this.client();
+    const scope = new CallScope(request.signal, this.#timeoutMs, this.label);
+    const assembler = new ChatStreamAssembler(this.id, this.provider);
+    let completed = false;
+    try {
+      const body = {
+        ...toChatBody(request, this.#settings),
+        stream: true as const,
+        stream_options: { include_usage: true },
+      };
+      const chunks = await client.chat.completions.create(body, {
+        signal: scope.signal,
+        maxRetries: 0,
+        timeout: this.#timeoutMs,
+      });
+      scope.touch();
+      for await (const chunk of chunks) {
+        scope.touch();
+        for (const event of assembler.push(chunk)) yield event;
+      }
+      // The SDK ends the iteration quietly when its signal aborts: say why it ended.
+      const ended = scope.failure();
+      if (ended) throw ended;
+      const response = withCost(assembler.finish(), this.id, this.#options.prices);
+      completed = true;
+      yield { type: 'response', response };
+    } catch (error) {
+      throw toProviderError(error, { provider: this.provider, model: this.id, sdk, scope });
+    } finally {
+      // A consumer that stopped reading early must not leave the HTTP request open.
+      if (!completed) scope.abort();
+      scope.dispose();
+    }
+  }
+
+  private get label(): string {
+    return `${this.provider} ${this.id}`;
+  }
+
+  private client(): Promise<{ client: OpenAI; sdk: OpenAIModule }> {
+    this.#client ??= this.createClient().catch((error: unknown) => {
+      this.#client = undefined;
+      throw error;
+    });
+    return this.#client;
+  }
+
+  private async createClient(): Promise<{ client: OpenAI; sdk: OpenAIModule }> {
+    const sdk = await loadSdk<OpenAIModule>('openai', () => import('openai'));
+    // Local OpenAI-compatible servers usually need no key; the SDK insists on one.
+    const apiKey =
+      this.#options.apiKey ??
+      nonEmpty(process.env.OPENAI_API_KEY) ??
+      (this.#settings.official ? undefined : 'not-needed');
+    if (apiKey === undefined) {
+      throw new BatonError(
+        'MODEL_NOT_CONFIGURED',
+        `openai("${this.id}") has no API key: set OPENAI_API_KEY, pass { apiKey }, or set OPENAI_BASE_URL / { baseURL } for an OpenAI-compatible server`,
+      );
+    }
+    try {
+      const client = new sdk.OpenAI({
+        apiKey,
+        baseURL: this.#baseURL ?? null,
+        organization: this.#options.organization ?? null,
+        project: this.#options.project ?? null,
+        defaultHeaders: this.#options.headers,
+        maxRetries: 0,
+        timeout: this.#timeoutMs,
+        ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
+      });
+      return { client, sdk };
+    } catch (error) {
+      throw new BatonError('CONFIG_INVALID', `openai("${this.id}"): ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
