@@ -325,7 +325,8 @@ function warnNearLimits(agent: Agent, state: LoopState, options: RunOptions): vo
   if (shared && shared.fraction > 0) checks.push([shared.dimension, shared.used, shared.limit]);
   for (const [limit, used, max] of checks) {
     if (max === undefined || used < max * limits.warnAt || state.warned?.includes(limit)) continue;
-    (state.warned ??= []).push(limit);
+    state.warned ??= [];
+    state.warned.push(limit);
     options.events?.emit({
       type: 'limit.warning',
       runId: state.runId,

@@ -263,7 +263,8 @@ async function executeCall(
     formatted = await formatToolResult(call.name, result, maxTokens);
   }
   if (result.ok) {
-    (state.seen ??= new Set()).add(digest(formatted.content));
+    state.seen ??= new Set();
+    state.seen.add(digest(formatted.content));
   }
   const record: ToolRecord = result.ok
     ? {
