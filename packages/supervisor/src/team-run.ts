@@ -63,6 +63,9 @@ export class TeamRun {
   rounds = 0;
   stopReason: StopReason | undefined;
   private timedOut = false;
+  /** Dispatch order of handoffs, so parallel ones appear in the transcript in the order they were sent. */
+  private dispatched = 0;
+  private readonly order = new WeakMap<HandoffRecord, number>();
   private last: TeamProgress['last'];
   private readonly controller = new AbortController();
   private readonly started = performance.now();
@@ -196,6 +199,7 @@ export class TeamRun {
       from,
       to: member.name,
     });
+    const sequence = this.dispatched++;
     const span = this.tracer.startSpan(
       `handoff ${member.name}`,
       { kind: SpanKind.PRODUCER },
@@ -241,7 +245,9 @@ export class TeamRun {
     if (extra.compacted) record.compacted = true;
     if (ok) record.output = output;
     if (result.error) record.error = result.error;
+    this.order.set(record, sequence);
     this.transcript.push(record);
+    this.transcript.sort((a, b) => (this.order.get(a) ?? -1) - (this.order.get(b) ?? -1));
     this.account(member.name, result);
     if (ok) {
       const text = typeof output === 'string' ? output : JSON.stringify(output);
@@ -404,7 +410,7 @@ export class TeamRun {
     side: 'input',
   ): void {
     const error = handoffError(from, contract, side, issues);
-    this.transcript.push({
+    const record: HandoffRecord = {
       round: this.rounds + 1,
       from,
       to,
@@ -415,7 +421,9 @@ export class TeamRun {
       spanId: '',
       durationMs: 0,
       error: error.toJSON(),
-    });
+    };
+    this.order.set(record, this.dispatched++);
+    this.transcript.push(record);
     this.halt({ kind: 'handoff_invalid', agent: from, message: error.message }, false);
   }
 
