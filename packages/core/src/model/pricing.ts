@@ -77,22 +77,36 @@ const overrides: PriceTable = {};
 /** Adds or replaces prices process-wide (for example negotiated rates, or a self-hosted model's cost). */
 export function setPrices(prices: PriceTable): void {
   Object.assign(overrides, prices);
+  resolved.clear();
 }
 
 const SNAPSHOT_SEPARATORS = new Set(['-', ':', '@']);
 
+/** Lookups in the built-in and overridden tables, by model id: every step asks, the tables rarely change. */
+const resolved = new Map<string, ModelPrice | null>();
+
 export function findPrice(modelId: string, table?: PriceTable): ModelPrice | undefined {
-  for (const source of [table, overrides, DEFAULT_PRICES]) {
-    if (!source) continue;
-    if (Object.hasOwn(source, modelId)) return source[modelId];
-    let best: string | undefined;
-    for (const key of Object.keys(source)) {
-      if (!modelId.startsWith(key) || !SNAPSHOT_SEPARATORS.has(modelId.charAt(key.length))) continue;
-      if (best === undefined || key.length > best.length) best = key;
-    }
-    if (best !== undefined) return source[best];
+  if (table) {
+    const own = lookup(table, modelId);
+    if (own) return own;
   }
-  return undefined;
+  let price = resolved.get(modelId);
+  if (price === undefined) {
+    price = lookup(overrides, modelId) ?? lookup(DEFAULT_PRICES, modelId) ?? null;
+    resolved.set(modelId, price);
+  }
+  return price ?? undefined;
+}
+
+/** Exact id, else the longest key that is a prefix followed by a snapshot separator (`gpt-4.1` for `gpt-4.1-2025-04-14`). */
+function lookup(source: PriceTable, modelId: string): ModelPrice | undefined {
+  if (Object.hasOwn(source, modelId)) return source[modelId];
+  let best: string | undefined;
+  for (const key of Object.keys(source)) {
+    if (!modelId.startsWith(key) || !SNAPSHOT_SEPARATORS.has(modelId.charAt(key.length))) continue;
+    if (best === undefined || key.length > best.length) best = key;
+  }
+  return best === undefined ? undefined : source[best];
 }
 
 /** Cost of one call in USD, or undefined when the price or the usage is unknown. */

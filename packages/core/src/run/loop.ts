@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Span } from '@opentelemetry/api';
 import type { Agent } from '../agent.js';
 import type { BudgetDimension } from '../budget.js';
@@ -8,6 +7,7 @@ import type { Message, ModelRequest, ToolSpec } from '../model/types.js';
 import { addUsage, totalTokens } from '../model/usage.js';
 import { BatonAttr, GenAI, GenAIOperation } from '../tracing/attributes.js';
 import { activeContext, contextWithSpan, failSpan, startSpan, tracerFor } from '../tracing/spans.js';
+import { randomUuid } from '../util/ids.js';
 import { checkFinalAnswer, responseSchemaFor } from './final-answer.js';
 import { callModel, type ModelStepContext } from './model-step.js';
 import { buildResult } from './result.js';
@@ -38,7 +38,7 @@ export async function executeRun<I, O>(
   const span = startSpan(tracer, `invoke_agent ${agent.name}`, parent);
   // Children only need the run span in their context when it records; skipping the copy saves heap per run.
   const runContext = span.isRecording() ? contextWithSpan(parent, span) : parent;
-  const runId = resumed?.runId ?? options.runId ?? randomUUID();
+  const runId = resumed?.runId ?? options.runId ?? randomUuid();
   const traceId = span.spanContext().traceId;
   const events = options.events;
   const limits = agent.limits;

@@ -24,7 +24,7 @@ export interface ModelStepContext {
  * text as it arrives), otherwise asks for the whole response. The run's signal bounds the call even when a
  * custom model ignores it. Failures come back as BatonError.
  */
-export async function callModel(request: ModelRequest, ctx: ModelStepContext): Promise<ModelResponse> {
+export function callModel(request: ModelRequest, ctx: ModelStepContext): Promise<ModelResponse> {
   const { model } = ctx;
   const span = startSpan(ctx.tracer, `chat ${model.id}`, ctx.parent);
   const recording = span.isRecording();
@@ -41,23 +41,32 @@ export async function callModel(request: ModelRequest, ctx: ModelStepContext): P
     if (request.temperature !== undefined) span.setAttribute(GenAI.REQUEST_TEMPERATURE, request.temperature);
     if (ctx.captureContent) span.setAttribute(GenAI.INPUT_MESSAGES, JSON.stringify(request.messages));
   }
+  const streaming = ctx.events?.listens('model.delta') ?? false;
+  const call = () => (streaming ? consumeStream(request, ctx) : model.generate(request));
+  let pending: Promise<ModelResponse>;
   try {
-    const streaming = ctx.events?.listens('model.delta') ?? false;
-    const call = () => (streaming ? consumeStream(request, ctx) : model.generate(request));
     // Active while recording, so combinators (retry, fallback) and HTTP instrumentation record on this span.
-    const pending = recording ? withContext(contextWithSpan(ctx.parent, span), call) : call();
-    const response = await raceAbort(pending, ctx.signal);
-    if (recording) recordResponse(span, response, ctx.captureContent);
-    span.end();
-    return response;
-  } catch (caught) {
-    const error = ctx.signal.aborted
-      ? abortReason(ctx.signal)
-      : BatonError.wrap(caught, 'PROVIDER_RESPONSE_INVALID');
-    failSpan(span, error);
-    span.end();
-    throw error;
+    pending = recording ? withContext(contextWithSpan(ctx.parent, span), call) : call();
+  } catch (thrown) {
+    pending = Promise.reject(thrown);
   }
+  // A promise chain rather than an async function: thousands of runs wait here at once, and an
+  // async frame per waiting run is heap that buys nothing.
+  return raceAbort(pending, ctx.signal).then(
+    (response) => {
+      if (recording) recordResponse(span, response, ctx.captureContent);
+      span.end();
+      return response;
+    },
+    (caught: unknown) => {
+      const error = ctx.signal.aborted
+        ? abortReason(ctx.signal)
+        : BatonError.wrap(caught, 'PROVIDER_RESPONSE_INVALID');
+      failSpan(span, error);
+      span.end();
+      throw error;
+    },
+  );
 }
 
 async function consumeStream(request: ModelRequest, ctx: ModelStepContext): Promise<ModelResponse> {

@@ -19,8 +19,9 @@ export interface LoopState {
   startedAt: number;
   toolRecords: ToolRecord[];
   /** Created on first use: most runs never need them, and thousands of runs may be in flight. */
-  actionCounts: Map<string, number> | undefined;
-  seen: Set<string> | undefined;
+  actionCounts: Record<string, number> | undefined;
+  /** Digests of distinct ok results; an array, as a run sees a few dozen at most. */
+  seen: string[] | undefined;
   stepsWithoutProgress: number;
   toolCallCounts: Record<string, number>;
   outputRetries: number;
@@ -70,7 +71,7 @@ export function toRunState(agent: Agent, state: LoopState): RunState {
     costUsd: state.costUsd,
     elapsedMs: state.elapsedBeforeMs + (Date.now() - state.startedAt),
     toolRecords: structuredClone(state.toolRecords),
-    actionCounts: Object.fromEntries(state.actionCounts ?? []),
+    actionCounts: { ...state.actionCounts },
     seen: [...(state.seen ?? [])],
     stepsWithoutProgress: state.stepsWithoutProgress,
     toolCallCounts: { ...state.toolCallCounts },
@@ -107,8 +108,8 @@ export function restoreState(agent: Agent, raw: unknown): LoopState {
     elapsedBeforeMs: state.elapsedMs,
     startedAt: Date.now(),
     toolRecords: state.toolRecords,
-    actionCounts: new Map(Object.entries(state.actionCounts)),
-    seen: new Set(state.seen),
+    actionCounts: state.actionCounts,
+    seen: state.seen,
     stepsWithoutProgress: state.stepsWithoutProgress,
     toolCallCounts: state.toolCallCounts,
     outputRetries: state.outputRetries,

@@ -51,7 +51,7 @@ export async function runToolStep(calls: ToolCall[], ctx: ToolStepContext): Prom
   if (approval) return approval;
   state.pending = undefined;
 
-  const before = state.seen?.size ?? 0;
+  const before = state.seen?.length ?? 0;
   const results = await mapConcurrent(calls, agent.limits.toolConcurrency, (call, index) =>
     executeCall(call, prepared[index] as PreparedCall, ctx),
   );
@@ -61,7 +61,7 @@ export async function runToolStep(calls: ToolCall[], ctx: ToolStepContext): Prom
     state.messages.push({ role: 'tool', toolCallId: call.id, toolName: call.name, content, isError });
     state.toolRecords.push(record);
   }
-  state.stepsWithoutProgress = (state.seen?.size ?? 0) > before ? 0 : state.stepsWithoutProgress + 1;
+  state.stepsWithoutProgress = (state.seen?.length ?? 0) > before ? 0 : state.stepsWithoutProgress + 1;
   if (state.stepsWithoutProgress >= agent.limits.noProgressSteps) {
     return {
       stop: true,
@@ -84,9 +84,9 @@ function findRepeatedAction(
   for (const [index, call] of calls.entries()) {
     const entry = prepared[index] as PreparedCall;
     const key = `${call.name}:${canonicalJson(entry.ok ? entry.args : call.arguments)}`;
-    state.actionCounts ??= new Map();
-    const count = (state.actionCounts.get(key) ?? 0) + 1;
-    state.actionCounts.set(key, count);
+    state.actionCounts ??= {};
+    const count = (state.actionCounts[key] ?? 0) + 1;
+    state.actionCounts[key] = count;
     if (count > maxRepeats) {
       return new BatonError(
         'REPEATED_ACTION',
@@ -263,8 +263,9 @@ async function executeCall(
     formatted = await formatToolResult(call.name, result, maxTokens);
   }
   if (result.ok) {
-    state.seen ??= new Set();
-    state.seen.add(digest(formatted.content));
+    const seen = digest(formatted.content);
+    state.seen ??= [];
+    if (!state.seen.includes(seen)) state.seen.push(seen);
   }
   const record: ToolRecord = result.ok
     ? {

@@ -76,27 +76,23 @@ export function scriptedModel(
   let last: ScriptedReply | undefined;
   let calls = 0;
 
-  async function next(request: ModelRequest): Promise<ScriptedTurn> {
-    const call = calls++;
+  function pick(request: ModelRequest, call: number): ScriptedReply | Promise<ScriptedReply> {
     if (options.recordRequests !== false) requests.push(request);
-    let reply: ScriptedReply | undefined;
-    if (scriptFn) reply = await scriptFn(request, call);
+    let reply: ScriptedReply | Promise<ScriptedReply> | undefined;
+    if (scriptFn) reply = scriptFn(request, call);
     else if (queue.length > 0) reply = queue.shift();
     else if (options.whenExhausted === 'repeat-last' && last !== undefined) reply = last;
     if (reply === undefined) {
       throw new BatonError('INTERNAL', `scriptedModel "${id}": the script ran out after ${call} replies`);
     }
-    last = reply;
-    return typeof reply === 'string' ? { text: reply } : reply;
+    return reply;
   }
 
-  async function respond(request: ModelRequest): Promise<ModelResponse> {
-    if (request.signal?.aborted) throw abortReason(request.signal);
-    const turn = await next(request);
-    const delay = turn.delayMs ?? options.delayMs ?? 0;
-    if (delay > 0) await sleep(delay, request.signal);
+  function build(turn: ScriptedTurn, call: number): ModelResponse {
     if (turn.error) throw turn.error;
-    const toolCalls: ToolCall[] = (turn.toolCalls ?? []).map((call, index) => toToolCall(call, calls, index));
+    const toolCalls: ToolCall[] = (turn.toolCalls ?? []).map((toolCall, index) =>
+      toToolCall(toolCall, call + 1, index),
+    );
     const usage = turn.usage === null ? undefined : { ...(turn.usage ?? defaultUsage) };
     const response: ModelResponse = {
       model: id,
@@ -110,6 +106,25 @@ export function scriptedModel(
     if (cost !== undefined && prices) response.costUsd = cost;
     if (turn.reasoning) response.reasoning = turn.reasoning;
     return response;
+  }
+
+  // A promise chain, not async functions: benchmarks hold thousands of calls open and measure what
+  // each one keeps, which should be the framework's cost rather than this test double's.
+  function respond(request: ModelRequest): Promise<ModelResponse> {
+    if (request.signal?.aborted) return Promise.reject(abortReason(request.signal));
+    const call = calls++;
+    let reply: ScriptedReply | Promise<ScriptedReply>;
+    try {
+      reply = pick(request, call);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return Promise.resolve(reply).then((value) => {
+      last = value;
+      const turn: ScriptedTurn = typeof value === 'string' ? { text: value } : value;
+      const delay = turn.delayMs ?? options.delayMs ?? 0;
+      return delay > 0 ? sleep(delay, request.signal).then(() => build(turn, call)) : build(turn, call);
+    });
   }
 
   return {

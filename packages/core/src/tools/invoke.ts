@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { abortReason, BatonError } from '../errors.js';
-import { backoffDelay, raceAbort, sleep } from '../util/abort.js';
+import { backoffDelay, sleep } from '../util/abort.js';
 import { canonicalJson } from '../util/canonical.js';
 import type { AnyTool, ToolContext } from './define.js';
 import { failureFromError, type ToolResult, toolFailure } from './result.js';
@@ -59,43 +59,67 @@ export async function invokeTool(tool: AnyTool, args: unknown, call: ToolInvocat
   return { result, attempts: attempt, cached: false };
 }
 
-async function attemptOnce(
+/**
+ * One attempt, bounded by the tool's timeout and the run's signal even when the tool ignores its own.
+ * The tool's AbortController is only made when the tool reads `context.signal`: most tools never do, and
+ * a controller per call was a tenth of a step.
+ */
+function attemptOnce(
   tool: AnyTool,
   args: unknown,
   call: ToolInvocation,
   attempt: number,
 ): Promise<ToolResult> {
-  if (call.signal.aborted) return failureFromError(abortReason(call.signal));
-  const controller = new AbortController();
-  const onRunAbort = () => controller.abort(call.signal.reason);
-  call.signal.addEventListener('abort', onRunAbort, { once: true });
-  const timer = setTimeout(() => {
-    controller.abort(
-      new BatonError('TOOL_TIMEOUT', `Tool "${tool.name}" did not finish within ${tool.timeoutMs} ms`, {
-        hint: 'Try narrower arguments, or continue without this result.',
-      }),
+  if (call.signal.aborted) return Promise.resolve(failureFromError(abortReason(call.signal)));
+  return new Promise<ToolResult>((resolve) => {
+    let controller: AbortController | undefined;
+    let stoppedBy: BatonError | undefined;
+    const finish = (result: ToolResult) => {
+      if (timer === undefined) return;
+      clearTimeout(timer);
+      timer = undefined;
+      call.signal.removeEventListener('abort', onRunAbort);
+      resolve(result);
+    };
+    const stop = (reason: BatonError) => {
+      stoppedBy ??= reason;
+      controller?.abort(reason);
+      finish(failureFromError(reason));
+    };
+    const onRunAbort = () => stop(abortReason(call.signal));
+    let timer: NodeJS.Timeout | undefined = setTimeout(() => {
+      stop(
+        new BatonError('TOOL_TIMEOUT', `Tool "${tool.name}" did not finish within ${tool.timeoutMs} ms`, {
+          hint: 'Try narrower arguments, or continue without this result.',
+        }),
+      );
+    }, tool.timeoutMs);
+    call.signal.addEventListener('abort', onRunAbort, { once: true });
+    const context: ToolContext = {
+      runId: call.runId,
+      agent: call.agent,
+      step: call.step,
+      toolCallId: call.toolCallId,
+      attempt,
+      get signal(): AbortSignal {
+        if (!controller) {
+          controller = new AbortController();
+          if (stoppedBy) controller.abort(stoppedBy);
+        }
+        return controller.signal;
+      },
+    };
+    let work: Promise<unknown>;
+    try {
+      work = Promise.resolve(tool.execute(args as never, context));
+    } catch (thrown) {
+      work = Promise.reject(thrown);
+    }
+    work.then(
+      (data) => finish(checkOutput(tool, data)),
+      (error: unknown) => finish(failureFromError(error)),
     );
-  }, tool.timeoutMs);
-  const context: ToolContext = {
-    signal: controller.signal,
-    runId: call.runId,
-    agent: call.agent,
-    step: call.step,
-    toolCallId: call.toolCallId,
-    attempt,
-  };
-  try {
-    const data = await raceAbort(
-      Promise.resolve().then(() => tool.execute(args as never, context)),
-      controller.signal,
-    );
-    return checkOutput(tool, data);
-  } catch (error) {
-    return failureFromError(error);
-  } finally {
-    clearTimeout(timer);
-    call.signal.removeEventListener('abort', onRunAbort);
-  }
+  });
 }
 
 function checkOutput(tool: AnyTool, data: unknown): ToolResult {

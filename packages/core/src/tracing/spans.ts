@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   type Attributes,
   type Context,
@@ -11,23 +10,9 @@ import {
   trace,
 } from '@opentelemetry/api';
 import type { BatonError } from '../errors.js';
+import { randomHex } from '../util/ids.js';
 
 const defaultTracer: Tracer = trace.getTracer('@baton/core', '0.1.0');
-
-// Ids come from a pooled buffer: one getrandom() per 512 runs instead of two per run.
-const POOL_SIZE = 12_288;
-let pool = randomBytes(POOL_SIZE);
-let offset = 0;
-
-function randomHex(bytes: number): string {
-  if (offset + bytes > POOL_SIZE) {
-    pool = randomBytes(POOL_SIZE);
-    offset = 0;
-  }
-  const hex = pool.toString('hex', offset, offset + bytes);
-  offset += bytes;
-  return hex;
-}
 
 export function tracerFor(tracer: Tracer | undefined): Tracer {
   return tracer ?? defaultTracer;
