@@ -30,7 +30,8 @@ export function describeEvent(event: RunEvent, verbose = false): string | undefi
       const { result } = event;
       const cost = result.costUsd > 0 ? `, $${result.costUsd.toFixed(4)}` : '';
       const tokens = result.usage.inputTokens + result.usage.outputTokens;
-      const summary = `${result.steps} steps, ${tokens} tokens${cost}, ${(result.durationMs / 1000).toFixed(1)} s`;
+      const steps = `${result.steps} step${result.steps === 1 ? '' : 's'}`;
+      const summary = `${steps}, ${tokens} tokens${cost}, ${(result.durationMs / 1000).toFixed(1)} s`;
       return result.status === 'completed'
         ? `${who} done (${summary})`
         : `${who} stopped: ${result.status}${result.error ? ` — ${result.error.message}` : ''} (${summary})`;

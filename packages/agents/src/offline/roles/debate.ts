@@ -114,6 +114,8 @@ export function collectCandidates(value: unknown, depth = 0, named = true): Cand
     const sources = sourceRefSchema.array().safeParse(record.sources);
     return [{ kind: 'draft', draft: nested.data, ...(sources.success ? { sources: sources.data } : {}) }];
   }
+  // When the input names its candidate, critiques and other fields around it are not candidates.
+  if ('candidate' in record) return collectCandidates(record.candidate, depth + 1, true);
   const others = Object.keys(record).filter((key) => !CANDIDATE_KEYS.includes(key));
   return [
     ...others.flatMap((key) => collectCandidates(record[key], depth + 1, false)),

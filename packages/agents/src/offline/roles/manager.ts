@@ -127,7 +127,10 @@ function readDelegations(board: Board, context: TurnContext): Delegation[] {
 
 /** A delegated run's result may come as the worker's output or wrapped with its status. */
 function unwrap(data: unknown): unknown {
-  if (isRecord(data) && isRecord(data.output) && ('status' in data || 'runId' in data)) return data.output;
+  // A delegation result: the supervisor's `{ worker, output }`, or a run result `{ status, output, runId }`.
+  if (isRecord(data) && isRecord(data.output) && ('status' in data || 'runId' in data || 'worker' in data)) {
+    return data.output;
+  }
   return data;
 }
 
