@@ -1,1 +1,77 @@
-export {};
+// Contracts live in core so agents can declare them without depending on the bus.
+export { defineHandoff, type HandoffConfig, type HandoffContract, isHandoffContract } from '@baton/core';
+export { type Admission, type AdmissionRules, admit } from './agent/admit.js';
+export { currentInvocation, type InvocationContext } from './agent/context.js';
+export { remoteAgent } from './agent/remote.js';
+export type {
+  Delivery,
+  RemoteAgent,
+  RemoteAgentOptions,
+  RemoteDurableOptions,
+  Sender,
+} from './agent/remote-types.js';
+export { localResult, readRunResult, runResultSchema, statusFor } from './agent/run-result.js';
+export { serveAgent } from './agent/serve.js';
+export {
+  type AgentWorker,
+  DEFAULT_MAX_HOPS,
+  type DurableServeOptions,
+  type ServeAgentOptions,
+} from './agent/worker-options.js';
+export {
+  DEAD_LETTER_DATA_LIMIT,
+  type DeadLetter,
+  deadLetterSchema,
+  type WatchDeadLettersOptions,
+  watchDeadLetters,
+} from './dead-letter.js';
+export {
+  type DecodeResult,
+  decodeEnvelope,
+  ENVELOPE_KINDS,
+  ENVELOPE_VERSION,
+  type Envelope,
+  type EnvelopeKind,
+  encodeEnvelope,
+  envelopeSchema,
+  explainEnvelope,
+  parseContractId,
+  readEnvelope,
+  SYSTEM_CONTRACTS,
+} from './envelope.js';
+export { type KillPayload, type KillSwitchOptions, killPayloadSchema, killSwitch } from './kill.js';
+export {
+  NatsKvMemoryStore,
+  type NatsMemoryStoreOptions,
+  natsMemoryStore,
+} from './memory/nats-kv-store.js';
+export {
+  type AgentInfo,
+  agentInfoSchema,
+  type ListAgentsOptions,
+  listAgents,
+  type WaitForAgentOptions,
+  waitForAgent,
+} from './registry.js';
+export { DEFAULT_NAMESPACE, jetstreamNames, subjects } from './subjects.js';
+export { extractTraceContext, HEADER, injectTraceContext, Messaging } from './trace-context.js';
+export {
+  DEFAULT_MAX_PAYLOAD,
+  InProcessBroker,
+  InProcessBus,
+  type InProcessBusOptions,
+} from './transport/in-process.js';
+export { NatsBus, type NatsBusOptions, type NatsBusWrapOptions } from './transport/nats.js';
+export type {
+  Bus,
+  BusHandler,
+  BusHeaders,
+  BusMessage,
+  BusPayload,
+  BusStatus,
+  BusSubscription,
+  BusTransport,
+  PublishOptions,
+  RequestOptions,
+  SubscribeOptions,
+} from './transport/types.js';

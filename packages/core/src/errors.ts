@@ -32,6 +32,7 @@ export const ERROR_CODES = {
   AGENT_UNKNOWN: { category: 'user', retryable: false },
   DELEGATION_INVALID: { category: 'user', retryable: false },
   GUARDRAIL_TRIPPED: { category: 'user', retryable: false },
+  MEMORY_OPTED_OUT: { category: 'user', retryable: false },
   // Model providers.
   PROVIDER_AUTH: { category: 'provider', retryable: false },
   PROVIDER_RATE_LIMIT: { category: 'provider', retryable: true },

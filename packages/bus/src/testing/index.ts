@@ -1,1 +1,27 @@
-export {};
+export {
+  customAgent,
+  echoAgent,
+  echoContract,
+  type HandAgentOptions,
+  type Observed,
+  resultOf,
+  sleep,
+} from './agents.js';
+export {
+  agentConformance,
+  type BusPair,
+  busConformance,
+  type ConformanceCase,
+  type ConformanceContext,
+  malformedConformance,
+  runConformanceCase,
+  transportConformance,
+  waitUntil,
+} from './conformance/index.js';
+export {
+  findNatsServer,
+  freePort,
+  type NatsServer,
+  type NatsServerOptions,
+  startNatsServer,
+} from './nats-server.js';

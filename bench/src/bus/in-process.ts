@@ -1,0 +1,77 @@
+import { InProcessBus, remoteAgent, serveAgent } from '@baton/bus';
+import { EventEmitter } from 'eventemitter3';
+import { benchContract, benchPayload, echoAgent } from './echo.js';
+import { collect, round2, Samples, sampleInterleaved } from './stats.js';
+
+export interface InProcessFigures {
+  p50Us: number;
+  p99Us: number;
+  floorP50Us: number;
+  floorP99Us: number;
+  ratio: number;
+  samples: number;
+}
+
+export interface RoundPlan {
+  rounds: number;
+  warmupRounds: number;
+  perRound: number;
+}
+
+/**
+ * A 1 KiB handoff through remoteAgent → InProcessBus → serveAgent and back (envelope, validation on both
+ * ends, trace context, deadline, result) against the floor: eventemitter3 request/reply that copies the
+ * same payload through JSON each way. Rounds alternate between the two so both see the same machine.
+ */
+export async function measureInProcess(plan: RoundPlan): Promise<InProcessFigures> {
+  const payload = benchPayload();
+
+  const emitter = new EventEmitter();
+  emitter.on('request', (json: string, reply: (json: string) => void) => {
+    const value: unknown = JSON.parse(json);
+    queueMicrotask(() => reply(JSON.stringify(value)));
+  });
+  const floor = () =>
+    new Promise<unknown>((resolve) => {
+      const json = JSON.stringify(payload);
+      queueMicrotask(() => emitter.emit('request', json, (answer: string) => resolve(JSON.parse(answer))));
+    });
+
+  const caller = new InProcessBus();
+  const workerBus = caller.connect();
+  const worker = await serveAgent(workerBus, echoAgent, { contract: benchContract, heartbeatMs: 0 });
+  const remote = remoteAgent(caller, { name: 'echo', contract: benchContract });
+  const baton = async () => {
+    const result = await remote.run(payload);
+    if (result.status !== 'completed')
+      throw new Error(`bus bench run failed: ${JSON.stringify(result.error)}`);
+  };
+
+  const floorSamples = new Samples();
+  const batonSamples = new Samples();
+  for (let round = 0; round < plan.rounds; round++) {
+    const keep = round >= plan.warmupRounds;
+    collect();
+    await sampleInterleaved(
+      [
+        { fn: floor, into: keep ? floorSamples : undefined },
+        { fn: baton, into: keep ? batonSamples : undefined },
+      ],
+      plan.perRound,
+    );
+  }
+  await worker.stop();
+  await caller.close();
+  await workerBus.close();
+
+  const p50 = batonSamples.percentile(0.5);
+  const floorP50 = floorSamples.percentile(0.5);
+  return {
+    p50Us: round2(p50),
+    p99Us: round2(batonSamples.percentile(0.99)),
+    floorP50Us: round2(floorP50),
+    floorP99Us: round2(floorSamples.percentile(0.99)),
+    ratio: round2(p50 / floorP50),
+    samples: batonSamples.count,
+  };
+}

@@ -1,0 +1,156 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { NatsBus, remoteAgent } from '@baton/bus';
+import { startNatsServer } from '@baton/bus/testing';
+import { connect } from '@nats-io/transport-node';
+import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { benchContract, benchPayload } from './echo.js';
+import { noopExporter } from './exporter.js';
+import type { RoundPlan } from './in-process.js';
+import { collect, round2, Samples, sampleInterleaved } from './stats.js';
+
+export interface NatsFigures {
+  p50Us: number;
+  p99Us: number;
+  floorP50Us: number;
+  floorP99Us: number;
+  ratio: number;
+  tracedP50Us: number;
+  tracedP99Us: number;
+  tracedRatio: number;
+  samples: number;
+  spansExported: number;
+}
+
+const RAW_SUBJECT = 'bench.raw.echo';
+
+/** Starts `worker.ts` (or its compiled `.js`) and resolves once it prints READY. */
+function startWorker(config: object): Promise<ChildProcess> {
+  const script = fileURLToPath(
+    new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url),
+  );
+  const args = script.endsWith('.ts') ? ['--conditions=@baton/source', '--import', 'tsx', script] : [script];
+  const child = spawn(process.execPath, [...args, JSON.stringify(config)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('READY')) resolve(child);
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+    });
+    child.once('exit', (code) => reject(new Error(`bench worker exited (${code}): ${err.slice(-2_000)}`)));
+  });
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 2_000).unref();
+  });
+}
+
+/**
+ * The same 1 KiB handoff between two processes over a real nats-server: remoteAgent → NatsBus →
+ * serveAgent in a worker process and back, against the floor: raw nats.js request/reply of the same JSON
+ * between two connections (the caller's and the worker process's). The traced variant runs with an
+ * OpenTelemetry SDK tracer (BasicTracerProvider + BatchSpanProcessor, exporter that drops spans) on both
+ * sides. One worker process answers all three, interleaved call by call.
+ */
+export async function measureNats(plan: RoundPlan): Promise<NatsFigures> {
+  const payload = benchPayload();
+  const json = JSON.stringify(payload);
+  const server = await startNatsServer();
+  const children: ChildProcess[] = [];
+  const closers: Array<() => Promise<unknown>> = [];
+  try {
+    children.push(
+      await startWorker({
+        url: server.url,
+        rawSubject: RAW_SUBJECT,
+        namespace: 'bench',
+        tracedNamespace: 'bench_traced',
+      }),
+    );
+
+    const raw = await connect({ servers: server.url, name: 'bench-raw-caller', noAsyncTraces: true });
+    closers.push(() => raw.close());
+    const floor = async () => {
+      const reply = await raw.request(RAW_SUBJECT, json, { timeout: 5_000 });
+      JSON.parse(reply.string());
+    };
+
+    const bus = await NatsBus.connect({ servers: server.url, name: 'bench-caller' });
+    closers.push(() => bus.close());
+    const remote = remoteAgent(bus, {
+      name: 'echo',
+      contract: benchContract,
+      namespace: 'bench',
+      timeoutMs: 5_000,
+    });
+    const baton = async () => {
+      const result = await remote.run(payload);
+      if (result.status !== 'completed')
+        throw new Error(`bus bench run failed: ${JSON.stringify(result.error)}`);
+    };
+
+    const exporter = noopExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter)] });
+    closers.push(() => provider.shutdown());
+    const tracedRemote = remoteAgent(bus, {
+      name: 'echo',
+      contract: benchContract,
+      namespace: 'bench_traced',
+      timeoutMs: 5_000,
+      tracer: provider.getTracer('bench'),
+    });
+    const traced = async () => {
+      const result = await tracedRemote.run(payload);
+      if (result.status !== 'completed')
+        throw new Error(`traced bench run failed: ${JSON.stringify(result.error)}`);
+    };
+
+    const floorSamples = new Samples();
+    const batonSamples = new Samples();
+    const tracedSamples = new Samples();
+    for (let round = 0; round < plan.rounds; round++) {
+      const keep = round >= plan.warmupRounds;
+      collect();
+      await sampleInterleaved(
+        [
+          { fn: floor, into: keep ? floorSamples : undefined },
+          { fn: baton, into: keep ? batonSamples : undefined },
+          { fn: traced, into: keep ? tracedSamples : undefined },
+        ],
+        plan.perRound,
+      );
+    }
+    await provider.forceFlush();
+
+    const floorP50 = floorSamples.percentile(0.5);
+    const p50 = batonSamples.percentile(0.5);
+    const tracedP50 = tracedSamples.percentile(0.5);
+    return {
+      p50Us: round2(p50),
+      p99Us: round2(batonSamples.percentile(0.99)),
+      floorP50Us: round2(floorP50),
+      floorP99Us: round2(floorSamples.percentile(0.99)),
+      ratio: round2(p50 / floorP50),
+      tracedP50Us: round2(tracedP50),
+      tracedP99Us: round2(tracedSamples.percentile(0.99)),
+      tracedRatio: round2(tracedP50 / floorP50),
+      samples: batonSamples.count,
+      spansExported: exporter.exported,
+    };
+  } finally {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    await Promise.all(children.map(stop));
+    await server.stop();
+  }
+}

@@ -1,0 +1,58 @@
+/** Latency samples in microseconds. */
+export class Samples {
+  private readonly values: number[] = [];
+
+  add(us: number): void {
+    this.values.push(us);
+  }
+
+  get count(): number {
+    return this.values.length;
+  }
+
+  percentile(q: number): number {
+    const sorted = [...this.values].sort((a, b) => a - b);
+    if (sorted.length === 0) return Number.NaN;
+    return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] as number;
+  }
+}
+
+/** Times `count` sequential calls of `fn`, adding each to `into` (or discarding them during warm-up). */
+export async function sample(
+  fn: () => Promise<unknown>,
+  count: number,
+  into: Samples | undefined,
+): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const started = process.hrtime.bigint();
+    await fn();
+    const us = Number(process.hrtime.bigint() - started) / 1_000;
+    into?.add(us);
+  }
+}
+
+export function round2(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+/** Lets the collector run between rounds (the bench child has --expose-gc), so a round starts clean. */
+export function collect(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+/**
+ * Times the variants alternately, one call each in turn, `count` times: every variant sees the same
+ * moments of a noisy machine, so their ratios hold even when absolute latencies drift.
+ */
+export async function sampleInterleaved(
+  variants: ReadonlyArray<{ fn: () => Promise<unknown>; into: Samples | undefined }>,
+  count: number,
+): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    for (const variant of variants) {
+      const started = process.hrtime.bigint();
+      await variant.fn();
+      variant.into?.add(Number(process.hrtime.bigint() - started) / 1_000);
+    }
+  }
+}

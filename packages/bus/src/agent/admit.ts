@@ -1,0 +1,114 @@
+import { BatonError, type HandoffContract } from '@baton/core';
+import { decodeEnvelope, type Envelope, parseContractId } from '../envelope.js';
+
+export interface AdmissionRules {
+  agent: string;
+  contract: HandoffContract;
+  maxPayload: number;
+  maxHops: number;
+}
+
+export type Admission =
+  | { ok: true; envelope: Envelope; input: unknown }
+  | { ok: false; error: BatonError; envelope: Envelope | undefined };
+
+/**
+ * Every check an invocation passes before it may run, cheapest first: size, JSON, envelope v1, kind,
+ * addressee, contract name and version, hop limit, deadline, and the input against the contract.
+ */
+export function admit(
+  message: { size: number; string(): string },
+  rules: AdmissionRules,
+  now: number,
+): Admission {
+  if (message.size > rules.maxPayload) {
+    const error = new BatonError(
+      'PAYLOAD_TOO_LARGE',
+      `The invocation is ${message.size} bytes; ${rules.agent} accepts at most ${rules.maxPayload}`,
+      { details: { size: message.size, max: rules.maxPayload } },
+    );
+    return { ok: false, error, envelope: undefined };
+  }
+  const decoded = decodeEnvelope(message.string());
+  if (!decoded.ok) return { ok: false, error: decoded.error, envelope: undefined };
+  const envelope = decoded.envelope;
+  const reject = (error: BatonError): Admission => ({ ok: false, error, envelope });
+  if (envelope.kind !== 'invoke') {
+    return reject(
+      new BatonError('ENVELOPE_INVALID', `Expected an "invoke" envelope, got "${envelope.kind}"`, {
+        details: { reason: 'kind', kind: envelope.kind },
+      }),
+    );
+  }
+  if (envelope.to !== rules.agent) {
+    return reject(
+      new BatonError('AGENT_UNKNOWN', `This worker serves "${rules.agent}", not "${envelope.to}"`, {
+        details: { to: envelope.to, agent: rules.agent },
+      }),
+    );
+  }
+  const contract = rules.contract;
+  if (envelope.contract !== contract.id) {
+    const parsed = parseContractId(envelope.contract);
+    if (parsed && parsed.name === contract.name) {
+      return reject(
+        new BatonError(
+          'CONTRACT_VERSION',
+          `${rules.agent} accepts ${contract.id}, not version ${parsed.version} of "${contract.name}"`,
+          { details: { got: envelope.contract, accepted: [contract.id] } },
+        ),
+      );
+    }
+    return reject(
+      new BatonError('CONTRACT_UNKNOWN', `${rules.agent} does not accept contract "${envelope.contract}"`, {
+        details: { got: envelope.contract, accepted: [contract.id] },
+        hint: `Send ${contract.id}`,
+      }),
+    );
+  }
+  if (envelope.hop > rules.maxHops) {
+    return reject(
+      new BatonError('HOP_LIMIT', `The handoff made ${envelope.hop} hops; the limit is ${rules.maxHops}`, {
+        details: { hop: envelope.hop, max: rules.maxHops },
+        hint: 'Agents may be handing work to each other in a loop',
+      }),
+    );
+  }
+  if (envelope.deadline !== null && envelope.deadline <= now) {
+    return reject(
+      new BatonError(
+        'DEADLINE_EXCEEDED',
+        `The invocation arrived ${now - envelope.deadline} ms after its deadline`,
+        {
+          details: { deadline: envelope.deadline, now },
+        },
+      ),
+    );
+  }
+  const parsed = contract.input.safeParse(envelope.payload);
+  if (!parsed.success) {
+    return reject(
+      new BatonError(
+        'HANDOFF_INVALID',
+        `The input does not match ${contract.id}: ${summarizeIssues(parsed.error)}`,
+        {
+          details: { contract: contract.id, side: 'input', issues: parsed.error.issues.slice(0, 10) },
+        },
+      ),
+    );
+  }
+  return { ok: true, envelope, input: parsed.data };
+}
+
+interface IssueLike {
+  issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>;
+}
+
+export function summarizeIssues(error: IssueLike): string {
+  return error.issues
+    .slice(0, 5)
+    .map(
+      (issue) => `${issue.path.length > 0 ? issue.path.map(String).join('.') : '(root)'}: ${issue.message}`,
+    )
+    .join('; ');
+}

@@ -1,0 +1,342 @@
+import {
+  BatonError,
+  type BudgetRemaining,
+  type HandoffContract,
+  type RunEvent,
+  type RunOptions,
+  type RunResult,
+} from '@baton/core';
+import { context, type Span, type Tracer } from '@opentelemetry/api';
+import { decodeEnvelope, type Envelope, encodeEnvelope, SYSTEM_CONTRACTS } from '../envelope.js';
+import { nextId } from '../ids.js';
+import { checkToken, resolveNamespace, subjects } from '../subjects.js';
+import { busTracer, endSpan, HEADER, injectTraceContext, MessagingSpans } from '../trace-context.js';
+import type { Bus, BusHeaders, BusMessage, BusSubscription } from '../transport/types.js';
+import { summarizeIssues } from './admit.js';
+import { currentInvocation } from './context.js';
+import { abortReasonOf, hasTrace, precheck, reserveFor, resultIds } from './remote-checks.js';
+import type {
+  Delivery,
+  RemoteAgent,
+  RemoteAgentOptions,
+  RemoteDurableOptions,
+  Sender,
+} from './remote-types.js';
+import { outputRejected } from './replies.js';
+import { localResult, readRunResult } from './run-result.js';
+import { DEFAULT_MAX_HOPS } from './worker-options.js';
+
+const DEFAULT_TIMEOUT_MS = 120_000;
+const DEFAULT_CANCEL_GRACE_MS = 2_000;
+
+/**
+ * A proxy that runs like a local agent: `run(input, options)` resolves to the remote RunResult. The input
+ * is checked against the contract before it leaves and the output when it returns; the deadline and the
+ * remaining budget travel in the envelope; the remote usage is charged to `options.budget`; an abort
+ * sends a cancel and returns the remote partial result; the run's events are re-emitted into
+ * `options.events`.
+ *
+ * `run` never rejects: no responders, a rejected handoff, a closed bus or a deadline with no reply all
+ * resolve to a RunResult with a status and a typed error. Only invalid configuration throws, here.
+ */
+export function remoteAgent<I, O>(bus: Bus, options: RemoteAgentOptions<I, O>): RemoteAgent<I, O> {
+  const where = `remoteAgent(${JSON.stringify(options?.name)})`;
+  const name = checkToken(where, 'name', options?.name);
+  const contract = options.contract;
+  if (contract?.kind !== 'handoff') {
+    throw new BatonError('CONFIG_INVALID', `${where}: "contract" must be made with defineHandoff()`);
+  }
+  const namespace = resolveNamespace(where, options.namespace);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (!(timeoutMs > 0)) throw new BatonError('CONFIG_INVALID', `${where}: "timeoutMs" must be positive`);
+  const durable = options.durable !== undefined && options.durable !== false;
+  const subject = durable ? subjects.durableInvoke(namespace, name) : subjects.invoke(namespace, name);
+  const proxy = new RemoteCall(bus, {
+    name,
+    contract: contract as HandoffContract,
+    namespace,
+    subject,
+    timeoutMs,
+    cancelGraceMs: options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS,
+    maxHops: options.maxHops ?? DEFAULT_MAX_HOPS,
+    from: options.from ?? 'client',
+    tracer: busTracer(options.tracer),
+    durable: durable
+      ? options.durable === true
+        ? {}
+        : (options.durable as RemoteDurableOptions)
+      : undefined,
+  });
+  return {
+    kind: 'remote',
+    name,
+    description: options.description ?? `${name} (remote, ${contract.id})`,
+    contract,
+    namespace,
+    subject,
+    durable,
+    run: (input: I, runOptions?: RunOptions) => proxy.run(input, runOptions ?? {}) as Promise<RunResult<O>>,
+  };
+}
+
+interface CallSettings {
+  name: string;
+  contract: HandoffContract;
+  namespace: string;
+  subject: string;
+  timeoutMs: number;
+  cancelGraceMs: number;
+  maxHops: number;
+  from: string;
+  tracer: Tracer;
+  durable: RemoteDurableOptions | undefined;
+}
+
+class RemoteCall {
+  private sender: Sender | undefined;
+  private readonly spans: MessagingSpans;
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly settings: CallSettings,
+  ) {
+    this.spans = new MessagingSpans('send', bus.system, settings.subject);
+  }
+
+  async run(input: unknown, options: RunOptions): Promise<RunResult> {
+    const started = performance.now();
+    const { settings, bus } = this;
+    const runId = options.runId ?? nextId();
+    const parentContext = options.traceContext ?? context.active();
+    const invocation = currentInvocation();
+    const hop = invocation ? invocation.hop + 1 : 0;
+    const checked = precheck(bus, settings, input, options, runId, hop);
+    if ('stop' in checked) {
+      return localResult({
+        ...checked.stop,
+        ...resultIds(undefined),
+        durationMs: performance.now() - started,
+      });
+    }
+
+    const now = Date.now();
+    let deadline = now + settings.timeoutMs;
+    const budgetDeadline = options.budget?.deadline();
+    if (budgetDeadline !== undefined && budgetDeadline < deadline) deadline = budgetDeadline;
+    deadline = Math.floor(deadline);
+    const workerDeadline = Math.floor(deadline - reserveFor(deadline - now));
+    const remaining: BudgetRemaining = options.budget ? options.budget.remaining() : {};
+    remaining.deadline = workerDeadline;
+
+    const id = nextId();
+    const envelope: Envelope = {
+      v: 1,
+      id,
+      kind: 'invoke',
+      contract: settings.contract.id,
+      from: invocation?.agent ?? settings.from,
+      to: settings.name,
+      runId,
+      correlationId: id,
+      causationId: invocation?.envelopeId ?? null,
+      deadline: workerDeadline,
+      budget: remaining,
+      attempt: 1,
+      hop,
+      payload: checked.input,
+    };
+    let data: string;
+    try {
+      data = encodeEnvelope(envelope);
+    } catch (error) {
+      return localResult({
+        ...this.base(runId),
+        ...resultIds(undefined),
+        error: BatonError.wrap(error),
+        durationMs: 0,
+      });
+    }
+
+    const span = this.spans.start(settings.tracer, parentContext, envelope, data.length);
+    let headers: BusHeaders | undefined;
+    if (hasTrace(span)) {
+      headers = {};
+      injectTraceContext(parentContext, span, headers);
+    }
+    let events: BusSubscription | undefined;
+    if (options.events) {
+      headers ??= {};
+      headers[HEADER.EVENTS] = '1';
+      events = this.forwardEvents(runId, id, options.events);
+    }
+    if (options.parentRunId !== undefined) {
+      headers ??= {};
+      headers[HEADER.PARENT_RUN] = options.parentRunId;
+    }
+
+    let result: RunResult;
+    try {
+      const reply = await this.deliver({ envelope, data, headers, deadline, signal: options.signal }, runId);
+      result = this.readReply(reply, envelope, span, started);
+    } catch (caught) {
+      const error = BatonError.wrap(caught);
+      if (error.code === 'DEADLINE_EXCEEDED' || error.code === 'BUS_DISCONNECTED')
+        this.cancel(runId, id, error);
+      result = localResult({
+        ...this.base(runId),
+        ...resultIds(span),
+        error,
+        durationMs: performance.now() - started,
+      });
+    } finally {
+      events?.unsubscribe();
+    }
+    if (options.budget && (result.steps > 0 || result.costUsd > 0 || result.usage.inputTokens > 0)) {
+      options.budget.charge({ steps: result.steps, usage: result.usage, costUsd: result.costUsd });
+    }
+    endSpan(span, result.error?.code, result.error?.message);
+    return result;
+  }
+
+  private base(runId: string): { agent: string; runId: string } {
+    return { agent: this.settings.name, runId };
+  }
+
+  /**
+   * Delivers and waits. An abort sends a cancel and keeps waiting a grace period for the remote partial
+   * result; after that the call ends with the abort reason.
+   */
+  private deliver(delivery: Delivery, runId: string): Promise<BusMessage> {
+    const sender = this.sender;
+    if (!sender) return this.makeSender().then(() => this.deliver(delivery, runId));
+    const callerSignal = delivery.signal;
+    if (!callerSignal) return sender(delivery);
+    return this.deliverCancellable(sender, delivery, callerSignal, runId);
+  }
+
+  private async deliverCancellable(
+    sender: Sender,
+    delivery: Delivery,
+    callerSignal: AbortSignal,
+    runId: string,
+  ): Promise<BusMessage> {
+    const internal = new AbortController();
+    let grace: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      const reason = abortReasonOf(callerSignal);
+      this.cancel(runId, delivery.envelope.id, reason);
+      const wait = Math.max(0, Math.min(this.settings.cancelGraceMs, delivery.deadline - Date.now()));
+      grace = setTimeout(() => internal.abort(reason), wait);
+    };
+    callerSignal.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await sender({ ...delivery, signal: internal.signal });
+    } finally {
+      clearTimeout(grace);
+      callerSignal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async makeSender(): Promise<Sender> {
+    if (this.settings.durable) {
+      const { durableSender } = await import('../durable/caller.js');
+      const sender = this.sender ?? durableSender(this.bus, this.settings.namespace, this.settings.durable);
+      this.sender = sender;
+      return sender;
+    }
+    const bus = this.bus;
+    const subject = this.settings.subject;
+    this.sender = (delivery) => {
+      const options: { timeoutMs: number; signal?: AbortSignal; headers?: BusHeaders } = {
+        timeoutMs: delivery.deadline - Date.now(),
+      };
+      if (delivery.signal) options.signal = delivery.signal;
+      if (delivery.headers) options.headers = delivery.headers;
+      return bus.request(subject, delivery.data, options);
+    };
+    return this.sender;
+  }
+
+  /** Tells the worker to stop the run; best effort (the worker may already be done). */
+  private cancel(runId: string, invocationId: string, reason: BatonError): void {
+    const id = nextId();
+    const envelope: Envelope<{ reason: ReturnType<BatonError['toJSON']> }> = {
+      v: 1,
+      id,
+      kind: 'cancel',
+      contract: SYSTEM_CONTRACTS.cancel,
+      from: this.settings.from,
+      to: this.settings.name,
+      runId,
+      correlationId: invocationId,
+      causationId: invocationId,
+      deadline: null,
+      budget: {},
+      attempt: 1,
+      hop: 0,
+      payload: { reason: reason.toJSON() },
+    };
+    try {
+      this.bus.publish(subjects.runCancel(this.settings.namespace, runId), encodeEnvelope(envelope));
+    } catch {
+      // The bus is down: the worker's own deadline stops the run.
+    }
+  }
+
+  private readReply(reply: BusMessage, sent: Envelope, span: Span, started: number): RunResult {
+    const fail = (error: BatonError) =>
+      localResult({
+        ...this.base(sent.runId),
+        ...resultIds(span),
+        error,
+        durationMs: performance.now() - started,
+      });
+    const decoded = decodeEnvelope(reply.string());
+    if (!decoded.ok) return fail(decoded.error);
+    const envelope = decoded.envelope;
+    if (envelope.correlationId !== sent.id && envelope.correlationId !== sent.correlationId) {
+      return fail(
+        new BatonError('ENVELOPE_INVALID', `The reply answers ${envelope.correlationId}, not ${sent.id}`, {
+          details: { reason: 'correlation' },
+        }),
+      );
+    }
+    if (envelope.kind === 'error') return fail(BatonError.fromJSON(envelope.payload));
+    if (envelope.kind !== 'result') {
+      return fail(new BatonError('ENVELOPE_INVALID', `Expected a result, got a "${envelope.kind}" envelope`));
+    }
+    const result = readRunResult(envelope.payload);
+    if (!result)
+      return fail(new BatonError('ENVELOPE_INVALID', 'The reply does not carry a valid RunResult'));
+    if (result.status !== 'completed') return result;
+    const parsed = this.settings.contract.output.safeParse(result.output);
+    if (parsed.success) {
+      if (parsed.data !== result.output) result.output = parsed.data;
+      return result;
+    }
+    return outputRejected(
+      result,
+      new BatonError(
+        'HANDOFF_INVALID',
+        `${this.settings.name}'s output does not match ${this.settings.contract.id}: ${summarizeIssues(parsed.error)}`,
+        { details: { contract: this.settings.contract.id, side: 'output' } },
+      ),
+    );
+  }
+
+  /** Re-emits the remote run's events (including nested members') into the caller's sink. */
+  private forwardEvents(runId: string, invocationId: string, sink: NonNullable<RunOptions['events']>) {
+    return this.bus.subscribe(subjects.runEvents(this.settings.namespace, runId), (message) => {
+      const decoded = decodeEnvelope(message.string());
+      if (!decoded.ok || decoded.envelope.kind !== 'event') return;
+      if (decoded.envelope.correlationId !== invocationId) return;
+      const event = decoded.envelope.payload as RunEvent | undefined;
+      if (!event || typeof event.type !== 'string' || typeof event.runId !== 'string') return;
+      try {
+        sink.emit(event);
+      } catch {
+        // A failing listener must not break the call.
+      }
+    });
+  }
+}

@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { BatonError, type HandoffContract } from '@baton/core';
+import type { Tracer } from '@opentelemetry/api';
+import type { Envelope } from '../envelope.js';
+import type { AgentInfo } from '../registry.js';
+import type { BusHeaders } from '../transport/types.js';
+
+export interface DurableServeOptions {
+  /** How long a delivery may go unacknowledged before JetStream gives it to another worker (default 10 s). */
+  ackWaitMs?: number;
+  /** Deliveries before the invocation is dead-lettered (default 5). */
+  maxDeliveries?: number;
+  /** How long completed results stay in KV for idempotent redelivery (default 24 h). */
+  resultTtlMs?: number;
+}
+
+export interface ServeAgentOptions<I = unknown, O = unknown> {
+  contract: HandoffContract<I, O>;
+  namespace?: string;
+  /** Runs at once; further invocations wait in arrival order (their deadline still runs). Default 16. */
+  concurrency?: number;
+  /** Also take invocations from a JetStream work queue (NatsBus only). */
+  durable?: boolean | DurableServeOptions;
+  /** Names this worker in the registry and in durable claims (default host:pid:random). */
+  instanceId?: string;
+  /** Largest invocation accepted, in bytes (default: the bus limit). */
+  maxPayload?: number;
+  /** Largest hop count accepted (default 8). */
+  maxHops?: number;
+  /** Heartbeat period on `baton.<ns>.registry` (default 5 s; 0 = announce once). */
+  heartbeatMs?: number;
+  /** On `stop()`, how long aborted runs get to return their partial result (default 5 s). */
+  stopGraceMs?: number;
+  tracer?: Tracer;
+}
+
+export interface AgentWorker {
+  readonly name: string;
+  readonly namespace: string;
+  readonly instance: string;
+  /** `name@version` of the accepted contract. */
+  readonly contract: string;
+  readonly durable: boolean;
+  readonly inFlight: number;
+  readonly queued: number;
+  readonly killed: boolean;
+  info(): AgentInfo;
+  /** Stops taking work and waits for the runs in flight to finish and reply. */
+  drain(): Promise<void>;
+  /** Stops taking work and aborts the runs in flight (their partial results are still replied). */
+  stop(): Promise<void>;
+}
+
+/** How a finished run's reply leaves the worker: a core reply subject or the durable path. */
+export interface ReplyChannel {
+  send(envelope: Envelope): Promise<void> | void;
+}
+
+/** What a worker needs of a received message. */
+export interface Received {
+  readonly subject: string;
+  readonly size: number;
+  readonly headers: BusHeaders | undefined;
+  string(): string;
+}
+
+export const DEFAULT_MAX_HOPS = 8;
+/** `details.reason` of the ABORTED error a stopping worker gives its runs. */
+export const STOPPING = 'worker-stopping';
+export const DEFAULT_CONCURRENCY = 16;
+
+export function defaultInstanceId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+}
+
+export function positiveInteger(
+  where: string,
+  field: string,
+  value: number | undefined,
+  fallback: number,
+): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) {
+    throw new BatonError('CONFIG_INVALID', `${where}: "${field}" must be an integer ≥ 1`, {
+      details: { field },
+    });
+  }
+  return value;
+}

@@ -1,0 +1,445 @@
+import {
+  type AgentLike,
+  BatonError,
+  Budget,
+  type HandoffContract,
+  type RunEvent,
+  type RunEventSink,
+  type RunOptions,
+  type RunResult,
+} from '@baton/core';
+import { type Context, ROOT_CONTEXT, type Span, type Tracer, trace } from '@opentelemetry/api';
+import { makeDeadLetter, publishDeadLetter } from '../dead-letter.js';
+import { decodeEnvelope, type Envelope, encodeEnvelope } from '../envelope.js';
+import { killedError, killPayloadSchema } from '../kill.js';
+import { type AgentInfo, heartbeatEnvelope } from '../registry.js';
+import { checkToken, resolveNamespace, subjects } from '../subjects.js';
+import { busTracer, endSpan, extractTraceContext, HEADER, MessagingSpans } from '../trace-context.js';
+import type { Bus, BusHeaders, BusMessage, BusSubscription } from '../transport/types.js';
+import { type Admission, type AdmissionRules, admit, summarizeIssues } from './admit.js';
+import { runInInvocation } from './context.js';
+import { errorEnvelope, eventEnvelope, outputRejected, oversizedReply, resultEnvelope } from './replies.js';
+import { RunControl } from './run-control.js';
+import { explainRunResult, localResult, readRunResult } from './run-result.js';
+import {
+  type AgentWorker,
+  DEFAULT_CONCURRENCY,
+  DEFAULT_MAX_HOPS,
+  defaultInstanceId,
+  positiveInteger,
+  type Received,
+  type ReplyChannel,
+  type ServeAgentOptions,
+  STOPPING,
+} from './worker-options.js';
+
+/**
+ * Serves one agent on the bus: a queue-group subscription on `baton.<ns>.agent.<name>.invoke` (N workers
+ * share the load), cancellation, the kill switch, and registry heartbeats. Every invocation is checked
+ * (envelope, contract, hops, deadline, input) before it runs; every rejection gets a typed error reply and
+ * a dead letter. The run gets the caller's remaining budget, a signal that fires at the deadline, and the
+ * caller's trace context, so its `invoke_agent` span joins the caller's trace.
+ */
+export class Worker implements AgentWorker {
+  readonly name: string;
+  readonly namespace: string;
+  readonly instance: string;
+  readonly contract: string;
+  readonly durable: boolean;
+  readonly startedAt = Date.now();
+  readonly concurrency: number;
+  readonly tracer: Tracer;
+  readonly queueGroup: string;
+  /** What every invocation is checked against. */
+  readonly rules: AdmissionRules;
+  /** Set by durable mode: stops pulling and hands unfinished work back. */
+  durableStopper: ((mode: 'drain' | 'stop', graceMs: number) => Promise<void>) | undefined;
+  private readonly runs = new Map<string, RunControl>();
+  private readonly spanTemplates = new Map<string, MessagingSpans>();
+  private readonly idleWaiters: Array<() => void> = [];
+  private readonly waiting: Array<() => void> = [];
+  private readonly subscriptions: BusSubscription[] = [];
+  private readonly stopGraceMs: number;
+  private invokeSubscription: BusSubscription | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private active = 0;
+  private killReason: BatonError | undefined;
+  private accepting = true;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    readonly bus: Bus,
+    readonly agent: AgentLike,
+    readonly handoff: HandoffContract,
+    options: ServeAgentOptions,
+  ) {
+    const where = `serveAgent(${JSON.stringify(agent?.name)})`;
+    checkToken(where, 'agent.name', agent?.name);
+    if (typeof agent.run !== 'function') {
+      throw new BatonError('CONFIG_INVALID', `${where}: "agent" must have a run(input, options) method`);
+    }
+    if (handoff?.kind !== 'handoff') {
+      throw new BatonError('CONFIG_INVALID', `${where}: "contract" must be made with defineHandoff()`);
+    }
+    this.name = agent.name;
+    this.namespace = resolveNamespace(where, options.namespace);
+    this.instance = options.instanceId ?? defaultInstanceId();
+    this.contract = handoff.id;
+    this.durable = options.durable !== undefined && options.durable !== false;
+    this.concurrency = positiveInteger(where, 'concurrency', options.concurrency, DEFAULT_CONCURRENCY);
+    this.stopGraceMs = options.stopGraceMs ?? 5_000;
+    this.tracer = busTracer(options.tracer);
+    this.queueGroup = subjects.queueGroup(this.namespace, this.name);
+    this.rules = {
+      agent: this.name,
+      contract: handoff,
+      maxPayload: positiveInteger(where, 'maxPayload', options.maxPayload, bus.maxPayload),
+      maxHops: positiveInteger(where, 'maxHops', options.maxHops, DEFAULT_MAX_HOPS),
+    };
+  }
+
+  get inFlight(): number {
+    return this.active;
+  }
+
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  get killed(): boolean {
+    return this.killReason !== undefined;
+  }
+
+  /** The kill reason once a kill switch stopped this worker. */
+  get killError(): BatonError | undefined {
+    return this.killReason;
+  }
+
+  /** Subscribes and announces; resolves when the server has the subscriptions. */
+  async start(heartbeatMs: number): Promise<void> {
+    const ns = this.namespace;
+    this.subscriptions.push(
+      this.bus.subscribe(subjects.allRunCancels(ns), (message) => this.onCancel(message)),
+    );
+    this.subscriptions.push(this.bus.subscribe(subjects.kill(ns), (message) => this.onKill(message)));
+    this.subscriptions.push(
+      this.bus.subscribe(subjects.registryQuery(ns), (message) => {
+        if (message.reply) this.announce(message.reply);
+      }),
+    );
+    this.invokeSubscription = this.bus.subscribe(
+      subjects.invoke(ns, this.name),
+      (message) => this.onInvoke(message),
+      { queue: this.queueGroup },
+    );
+    await this.bus.flush();
+    this.announce();
+    if (heartbeatMs > 0) {
+      this.heartbeat = setInterval(() => this.announce(), heartbeatMs);
+      this.heartbeat.unref();
+    }
+  }
+
+  info(): AgentInfo {
+    return {
+      name: this.name,
+      description: this.agent.description ?? '',
+      namespace: this.namespace,
+      contract: this.contract,
+      contractName: this.handoff.name,
+      version: this.handoff.version,
+      instance: this.instance,
+      load: this.active / this.concurrency,
+      inFlight: this.active,
+      queued: this.waiting.length,
+      concurrency: this.concurrency,
+      durable: this.durable,
+      killed: this.killed,
+      startedAt: this.startedAt,
+      at: Date.now(),
+    };
+  }
+
+  drain(): Promise<void> {
+    this.closing ??= this.shutdown('drain');
+    return this.closing;
+  }
+
+  stop(): Promise<void> {
+    this.closing ??= this.shutdown('stop');
+    return this.closing;
+  }
+
+  /** A core invocation: the reply goes to the message's reply subject. */
+  private onInvoke(message: BusMessage): void {
+    const reply = message.reply;
+    const channel: ReplyChannel = {
+      send: (envelope) => {
+        if (reply !== undefined) this.sendReply(reply, envelope);
+      },
+    };
+    if (!this.accepting || this.killReason) {
+      const error =
+        this.killReason ?? new BatonError('BUS_CLOSED', `${this.name} (${this.instance}) is stopping`);
+      const decoded = decodeEnvelope(message.string());
+      void channel.send(errorEnvelope(this.name, decoded.ok ? decoded.envelope : undefined, error));
+      return;
+    }
+    const admission = admit(message, this.rules, Date.now());
+    if (!admission.ok) {
+      this.reject(message, admission, channel);
+      return;
+    }
+    void this.execute(admission.envelope, admission.input, message, channel);
+  }
+
+  /** Replies with a typed error and dead-letters the message: nothing is dropped silently. */
+  reject(
+    message: Received,
+    admission: Extract<Admission, { ok: false }>,
+    channel: ReplyChannel,
+    deliveries?: number,
+  ): void {
+    const letter = makeDeadLetter({
+      namespace: this.namespace,
+      agent: this.name,
+      instance: this.instance,
+      subject: message.subject,
+      error: admission.error,
+      message,
+      headers: message.headers,
+      envelope: admission.envelope,
+      ...(deliveries === undefined ? {} : { deliveries }),
+    });
+    publishDeadLetter(this.bus, letter);
+    void channel.send(errorEnvelope(this.name, admission.envelope, admission.error));
+  }
+
+  /**
+   * Runs one admitted invocation under the concurrency limit and sends its result. The deadline counts
+   * from the caller's clock, so time spent waiting for a slot counts too. (One async frame on purpose:
+   * every extra promise costs on the hot path.)
+   */
+  async execute(envelope: Envelope, input: unknown, message: Received, channel: ReplyChannel): Promise<void> {
+    const runId = envelope.runId;
+    if (this.runs.has(runId)) {
+      const error = new BatonError('DUPLICATE', `Run ${runId} is already running on ${this.instance}`, {
+        details: { runId },
+      });
+      await channel.send(errorEnvelope(this.name, envelope, error));
+      return;
+    }
+    const control = new RunControl(envelope.deadline);
+    this.runs.set(runId, control);
+    const started = performance.now();
+    const headers = message.headers;
+    const parent = extractTraceContext(headers);
+    const span = this.spansFor(message.subject).start(this.tracer, parent, envelope, message.size);
+    let result: RunResult | undefined;
+    try {
+      if (this.active >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
+      this.active++;
+      try {
+        const stopped = control.reason;
+        if (stopped) result = this.failed(envelope, span, stopped, started);
+        else {
+          const produced = await runInInvocation(
+            { envelopeId: envelope.id, runId, hop: envelope.hop, agent: this.name },
+            this.agent,
+            input,
+            this.runOptions(envelope, headers, control, parent, span),
+          );
+          result = this.checkResult(produced, envelope, span, started);
+        }
+      } catch (error) {
+        result = this.failed(envelope, span, control.reason ?? BatonError.wrap(error), started);
+      } finally {
+        this.active--;
+        this.waiting.shift()?.();
+      }
+      endSpan(span, result.error?.code, result.error?.message);
+      const sent = channel.send(resultEnvelope(this.name, envelope, result));
+      if (sent) await sent;
+    } finally {
+      control.dispose();
+      this.runs.delete(runId);
+      if (this.runs.size === 0 && this.idleWaiters.length > 0)
+        for (const wake of this.idleWaiters.splice(0)) wake();
+    }
+  }
+
+  /** Span templates per subject (the core invoke subject and the durable one). */
+  private spansFor(subject: string): MessagingSpans {
+    let spans = this.spanTemplates.get(subject);
+    if (!spans) {
+      spans = new MessagingSpans('process', this.bus.system, subject, this.queueGroup);
+      this.spanTemplates.set(subject, spans);
+    }
+    return spans;
+  }
+
+  private failed(envelope: Envelope, span: Span, error: BatonError, started: number): RunResult {
+    const ids = span.spanContext();
+    return localResult({
+      agent: this.name,
+      runId: envelope.runId,
+      traceId: ids.traceId,
+      spanId: ids.spanId,
+      error,
+      durationMs: performance.now() - started,
+    });
+  }
+
+  /** The options the agent runs with; signal, budget and trace context are made when first read. */
+  private runOptions(
+    envelope: Envelope,
+    headers: BusHeaders | undefined,
+    control: RunControl,
+    parent: Context,
+    span: Span,
+  ): RunOptions {
+    // The signal is made on demand (an AbortSignal costs microseconds on Node 20); it is an own
+    // property so that spreading the options keeps it.
+    const options: RunOptions = {
+      runId: envelope.runId,
+      get signal() {
+        return control.signal;
+      },
+      budget: Budget.fromRemaining(envelope.budget),
+    };
+    // Without a trace (no SDK, no incoming context) the agent starts its own; nothing to pass down.
+    if (parent !== ROOT_CONTEXT || span.isRecording()) options.traceContext = trace.setSpan(parent, span);
+    if (headers !== undefined) {
+      if (headers[HEADER.EVENTS] !== undefined) options.events = this.eventSink(envelope);
+      const parentRun = headers[HEADER.PARENT_RUN];
+      if (parentRun !== undefined) options.parentRunId = parentRun;
+    }
+    return options;
+  }
+
+  /** The agent's result as it will cross the bus: the right shape, and an output that keeps the contract. */
+  private checkResult(produced: unknown, envelope: Envelope, span: Span, started: number): RunResult {
+    const result = readRunResult(produced);
+    if (!result) {
+      const error = new BatonError(
+        'INTERNAL',
+        `${this.name} returned something that is not a RunResult: ${explainRunResult(produced)}`,
+      );
+      return this.failed(envelope, span, error, started);
+    }
+    if (result.status !== 'completed') return result;
+    const parsed = this.handoff.output.safeParse(result.output);
+    if (parsed.success) {
+      if (parsed.data !== result.output) result.output = parsed.data;
+      return result;
+    }
+    const error = new BatonError(
+      'HANDOFF_INVALID',
+      `${this.name}'s output does not match ${this.contract}: ${summarizeIssues(parsed.error)}`,
+      { details: { contract: this.contract, side: 'output' } },
+    );
+    return outputRejected(result, error);
+  }
+
+  private eventSink(envelope: Envelope): RunEventSink {
+    const subject = subjects.runEvents(this.namespace, envelope.runId);
+    return {
+      listens: () => this.bus.status !== 'closed',
+      emit: (event: RunEvent) => {
+        try {
+          this.bus.publish(subject, encodeEnvelope(eventEnvelope(this.name, envelope, event)));
+        } catch {
+          // An event too large or not serializable must not break the run it describes.
+        }
+      },
+    };
+  }
+
+  /** Sends a reply; one too large for the bus becomes a PAYLOAD_TOO_LARGE failure that still arrives. */
+  sendReply(reply: string, envelope: Envelope): void {
+    let data: string;
+    try {
+      data = encodeEnvelope(envelope);
+      const size = data.length > this.bus.maxPayload / 3 ? Buffer.byteLength(data, 'utf8') : data.length;
+      if (size > this.bus.maxPayload) {
+        data = encodeEnvelope(oversizedReply(this.name, envelope, size, this.bus.maxPayload));
+      }
+    } catch (error) {
+      data = encodeEnvelope(errorEnvelope(this.name, undefined, BatonError.wrap(error), envelope));
+    }
+    try {
+      this.bus.publish(reply, data);
+    } catch (error) {
+      console.error(`[baton] ${this.name}: could not reply on ${reply}:`, error);
+    }
+  }
+
+  private onCancel(message: BusMessage): void {
+    const decoded = decodeEnvelope(message.string());
+    if (!decoded.ok || decoded.envelope.kind !== 'cancel') return;
+    const control = this.runs.get(decoded.envelope.runId);
+    if (!control) return;
+    const reason = (decoded.envelope.payload as { reason?: unknown } | undefined)?.reason;
+    control.abort(
+      reason === undefined
+        ? new BatonError('ABORTED', 'The caller cancelled the run')
+        : BatonError.fromJSON(reason),
+    );
+  }
+
+  private onKill(message: BusMessage): void {
+    const decoded = decodeEnvelope(message.string());
+    if (!decoded.ok || decoded.envelope.kind !== 'control') return;
+    const parsed = killPayloadSchema.safeParse(decoded.envelope.payload);
+    if (!parsed.success) return;
+    if (parsed.data.agent !== undefined && parsed.data.agent !== this.name) return;
+    const reason = killedError(parsed.data);
+    this.killReason = reason;
+    for (const control of this.runs.values()) control.abort(reason);
+    this.announce();
+  }
+
+  private announce(reply?: string): void {
+    if (this.bus.status === 'closed') return;
+    try {
+      this.bus.publish(
+        reply ?? subjects.registry(this.namespace),
+        encodeEnvelope(heartbeatEnvelope(this.info())),
+      );
+    } catch {
+      // A heartbeat lost to a disconnect is replaced by the next one.
+    }
+  }
+
+  private async shutdown(mode: 'drain' | 'stop'): Promise<void> {
+    this.accepting = false;
+    this.invokeSubscription?.unsubscribe();
+    clearInterval(this.heartbeat);
+    const durable = this.durableStopper?.(mode, this.stopGraceMs);
+    const idle =
+      this.runs.size === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    if (mode === 'stop') {
+      const reason = new BatonError('ABORTED', `Worker ${this.instance} is stopping`, {
+        details: { reason: STOPPING, instance: this.instance },
+      });
+      for (const control of this.runs.values()) control.abort(reason);
+      // A run that ignores its signal must not hold the shutdown forever.
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([idle, new Promise((resolve) => (grace = setTimeout(resolve, this.stopGraceMs)))]);
+      clearTimeout(grace);
+    } else {
+      await idle;
+    }
+    await durable;
+    for (const sub of this.subscriptions) sub.unsubscribe();
+    if (this.bus.status !== 'closed') {
+      try {
+        await this.bus.flush();
+      } catch {
+        // Closing anyway.
+      }
+    }
+  }
+}

@@ -1,0 +1,192 @@
+import { BatonError, type BudgetRemaining, budgetRemainingSchema } from '@baton/core';
+import { z } from 'zod';
+import { decodeUtf8 } from './bytes.js';
+import { envelopeJson } from './serialize.js';
+
+export const ENVELOPE_VERSION = 1;
+
+export const ENVELOPE_KINDS = [
+  'invoke',
+  'result',
+  'error',
+  'event',
+  'cancel',
+  'control',
+  'heartbeat',
+] as const;
+export type EnvelopeKind = (typeof ENVELOPE_KINDS)[number];
+
+/**
+ * Version 1 of the message every Baton component sends. The payload is typed by `contract`
+ * (`name@version`); `correlationId` ties a reply to its invocation, `causationId` names the envelope that
+ * caused this one (the parent invocation of a nested handoff), `hop` counts handoffs against storms.
+ */
+export interface Envelope<P = unknown> {
+  v: typeof ENVELOPE_VERSION;
+  id: string;
+  kind: EnvelopeKind;
+  /** `name@version` of the handoff contract, or a `baton.*` system contract for control traffic. */
+  contract: string;
+  from: string;
+  to: string;
+  runId: string;
+  correlationId: string;
+  causationId: string | null;
+  /** Epoch ms after which the work is worthless; null when unbounded. */
+  deadline: number | null;
+  /** What is left of the caller's ledger. */
+  budget: BudgetRemaining;
+  /** 1 for the first delivery; durable redeliveries count up. */
+  attempt: number;
+  /** Handoffs between this message and the original request. */
+  hop: number;
+  payload: P;
+}
+
+const id = z.string().min(1).max(256);
+
+/** The schema of Envelope v1. The hot path uses the equivalent `readEnvelope`; zod explains rejections. */
+export const envelopeSchema = z.object({
+  v: z.literal(ENVELOPE_VERSION),
+  id,
+  kind: z.enum(ENVELOPE_KINDS),
+  contract: z.string().min(1).max(256),
+  from: z.string().max(256),
+  to: z.string().max(256),
+  runId: id,
+  correlationId: id,
+  causationId: id.nullable(),
+  deadline: z.number().int().positive().nullable(),
+  budget: budgetRemainingSchema,
+  attempt: z.number().int().min(1),
+  hop: z.number().int().min(0),
+  payload: z.unknown().optional(),
+});
+
+const KIND_SET: ReadonlySet<string> = new Set(ENVELOPE_KINDS);
+
+function isId(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= 256;
+}
+
+function isShortString(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= 256;
+}
+
+function isNonNegative(value: unknown): boolean {
+  return value === undefined || (typeof value === 'number' && value >= 0 && value <= Number.MAX_VALUE);
+}
+
+function isBudget(value: unknown): value is BudgetRemaining {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const budget = value as Record<string, unknown>;
+  if (!isNonNegative(budget.steps) || !isNonNegative(budget.tokens) || !isNonNegative(budget.costUsd)) {
+    return false;
+  }
+  const deadline = budget.deadline;
+  return deadline === undefined || (Number.isSafeInteger(deadline) && (deadline as number) > 0);
+}
+
+/**
+ * The envelope when `value` is a valid v1 envelope, else undefined. Hand-written so a message costs a few
+ * property checks instead of a schema walk; `envelopeSchema` accepts exactly the same values.
+ */
+export function readEnvelope(value: unknown): Envelope | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const e = value as Record<string, unknown>;
+  if (e.v !== ENVELOPE_VERSION) return undefined;
+  if (!isId(e.id) || !isId(e.runId) || !isId(e.correlationId)) return undefined;
+  if (typeof e.kind !== 'string' || !KIND_SET.has(e.kind)) return undefined;
+  if (!isId(e.contract) || !isShortString(e.from) || !isShortString(e.to)) return undefined;
+  if (e.causationId !== null && !isId(e.causationId)) return undefined;
+  const deadline = e.deadline;
+  if (deadline !== null && !(Number.isSafeInteger(deadline) && (deadline as number) > 0)) return undefined;
+  if (!isBudget(e.budget)) return undefined;
+  if (!(Number.isSafeInteger(e.attempt) && (e.attempt as number) >= 1)) return undefined;
+  if (!(Number.isSafeInteger(e.hop) && (e.hop as number) >= 0)) return undefined;
+  return value as unknown as Envelope;
+}
+
+/** A short, human-readable list of what is wrong with a value that is not a valid envelope. */
+export function explainEnvelope(value: unknown): string {
+  const parsed = envelopeSchema.safeParse(value);
+  if (parsed.success) return 'valid';
+  return parsed.error.issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .join('; ');
+}
+
+export type DecodeResult = { ok: true; envelope: Envelope } | { ok: false; error: BatonError; raw: unknown };
+
+/**
+ * Parses and validates a message from the wire (its bytes or its text); every failure is a typed
+ * ENVELOPE_INVALID error, never a throw.
+ */
+export function decodeEnvelope(input: Uint8Array | string): DecodeResult {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(typeof input === 'string' ? input : decodeUtf8(input));
+  } catch (error) {
+    return {
+      ok: false,
+      raw: undefined,
+      error: new BatonError('ENVELOPE_INVALID', `The message is not JSON: ${(error as Error).message}`, {
+        details: { reason: 'json' },
+      }),
+    };
+  }
+  const envelope = readEnvelope(raw);
+  if (envelope) return { ok: true, envelope };
+  const version = typeof raw === 'object' && raw !== null ? (raw as { v?: unknown }).v : undefined;
+  if (version !== undefined && version !== ENVELOPE_VERSION) {
+    return {
+      ok: false,
+      raw,
+      error: new BatonError(
+        'ENVELOPE_INVALID',
+        `Envelope version ${JSON.stringify(version)} is not supported (this side speaks v${ENVELOPE_VERSION})`,
+        { details: { reason: 'version', version, supported: [ENVELOPE_VERSION] } },
+      ),
+    };
+  }
+  return {
+    ok: false,
+    raw,
+    error: new BatonError('ENVELOPE_INVALID', `Invalid envelope: ${explainEnvelope(raw)}`, {
+      details: { reason: 'schema' },
+    }),
+  };
+}
+
+/**
+ * Validates and serializes an envelope to its JSON text (publish it as is: the bus sends it as UTF-8).
+ * An invalid envelope is a bug on this side, so it throws.
+ */
+export function encodeEnvelope(envelope: Envelope): string {
+  if (!readEnvelope(envelope)) {
+    throw new BatonError(
+      'ENVELOPE_INVALID',
+      `Refusing to send an invalid envelope: ${explainEnvelope(envelope)}`,
+    );
+  }
+  return envelopeJson(envelope);
+}
+
+/** Splits `name@version`; undefined when malformed. */
+export function parseContractId(contract: string): { name: string; version: number } | undefined {
+  const at = contract.lastIndexOf('@');
+  if (at <= 0) return undefined;
+  const version = Number(contract.slice(at + 1));
+  if (!Number.isInteger(version) || version < 1) return undefined;
+  return { name: contract.slice(0, at), version };
+}
+
+/** System contracts for control traffic (not user handoffs). */
+export const SYSTEM_CONTRACTS = {
+  event: 'baton.event@1',
+  cancel: 'baton.cancel@1',
+  control: 'baton.control@1',
+  registry: 'baton.registry@1',
+  error: 'baton.error@1',
+} as const;

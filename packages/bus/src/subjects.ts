@@ -1,0 +1,55 @@
+import { BatonError } from '@baton/core';
+
+export const DEFAULT_NAMESPACE = 'default';
+
+/** One subject token: namespaces, agent names and run ids become subject segments, so no dots or wildcards. */
+const TOKEN = /^[A-Za-z0-9_-]{1,128}$/;
+
+export function isSubjectToken(value: unknown): value is string {
+  return typeof value === 'string' && TOKEN.test(value);
+}
+
+/** Throws CONFIG_INVALID unless `value` is usable as one subject token. */
+export function checkToken(where: string, field: string, value: unknown): string {
+  if (!isSubjectToken(value)) {
+    throw new BatonError('CONFIG_INVALID', `${where}: "${field}" must be 1–128 letters, digits, "_" or "-"`, {
+      details: { field, value: typeof value === 'string' ? value : typeof value },
+    });
+  }
+  return value;
+}
+
+export function resolveNamespace(where: string, namespace: string | undefined): string {
+  return namespace === undefined ? DEFAULT_NAMESPACE : checkToken(where, 'namespace', namespace);
+}
+
+/**
+ * Every subject Baton uses. `<ns>` is the tenant: NATS permissions on `baton.<ns>.>` isolate tenants.
+ * Durable invocations use their own subject so a JetStream stream never captures (and acks) core requests.
+ */
+export const subjects = {
+  invoke: (ns: string, agent: string) => `baton.${ns}.agent.${agent}.invoke`,
+  /** Queue group shared by every worker of one agent. */
+  queueGroup: (ns: string, agent: string) => `baton.${ns}.agent.${agent}`,
+  durableInvoke: (ns: string, agent: string) => `baton.${ns}.agent.${agent}.durable`,
+  allDurableInvokes: (ns: string) => `baton.${ns}.agent.*.durable`,
+  runEvents: (ns: string, runId: string) => `baton.${ns}.run.${runId}.events`,
+  runCancel: (ns: string, runId: string) => `baton.${ns}.run.${runId}.cancel`,
+  allRunCancels: (ns: string) => `baton.${ns}.run.*.cancel`,
+  approval: (ns: string, runId: string) => `baton.${ns}.approval.${runId}`,
+  kill: (ns: string) => `baton.${ns}.control.kill`,
+  /** Heartbeats: workers announce themselves here. */
+  registry: (ns: string) => `baton.${ns}.registry`,
+  /** Discovery: a request here is answered by every live worker of the namespace. */
+  registryQuery: (ns: string) => `baton.${ns}.registry.query`,
+  deadLetter: (ns: string, agent: string) => `baton.${ns}.dlq.${agent}`,
+  allDeadLetters: (ns: string) => `baton.${ns}.dlq.>`,
+} as const;
+
+/** JetStream stream and bucket names may not contain dots; namespaces are already restricted to tokens. */
+export const jetstreamNames = {
+  invokeStream: (ns: string) => `BATON_${ns}_INVOKE`,
+  deadLetterStream: (ns: string) => `BATON_${ns}_DLQ`,
+  resultsBucket: (ns: string) => `BATON_${ns}_RESULTS`,
+  consumer: (agent: string) => `agent_${agent}`,
+} as const;

@@ -1,0 +1,352 @@
+import { BatonError } from '@baton/core';
+import {
+  type ConnectionOptions,
+  connect,
+  headers as createHeaders,
+  createInbox,
+  type Msg,
+  type MsgHdrs,
+  type NatsConnection,
+  type Subscription,
+} from '@nats-io/transport-node';
+import { EventEmitter } from 'eventemitter3';
+import { decodeUtf8 } from '../bytes.js';
+import { DEFAULT_MAX_PAYLOAD } from './in-process.js';
+import { busClosed, deadlineExceeded, noResponders, PendingRequests, payloadTooLarge } from './pending.js';
+import { checkSubject } from './subject.js';
+import type {
+  Bus,
+  BusHandler,
+  BusHeaders,
+  BusMessage,
+  BusPayload,
+  BusStatus,
+  BusSubscription,
+  PublishOptions,
+  RequestOptions,
+  SubscribeOptions,
+} from './types.js';
+
+export interface NatsBusOptions {
+  /** `nats://host:port`, or several for a cluster. */
+  servers: string | string[];
+  /** Client name shown by the server's monitoring. */
+  name?: string;
+  /** Largest payload this bus sends or accepts (default: the server's max_payload, usually 1 MiB). */
+  maxPayload?: number;
+  /** How long the first connection may take (default 5 s). */
+  connectTimeoutMs?: number;
+  /** Pause between reconnect attempts (default 250 ms). */
+  reconnectTimeWaitMs?: number;
+  /** Reconnect attempts per server before giving up; -1 (default) retries forever. */
+  maxReconnectAttempts?: number;
+  /** Any other nats.js connection option (credentials, TLS, ping interval...). */
+  connection?: Partial<ConnectionOptions>;
+}
+
+export interface NatsBusWrapOptions {
+  maxPayload?: number;
+  /** Close the connection when the bus closes (default false: the caller owns it). */
+  ownsConnection?: boolean;
+}
+
+class NatsSubscription implements BusSubscription {
+  constructor(
+    readonly subject: string,
+    readonly queue: string | undefined,
+    private readonly sub: Subscription,
+  ) {}
+
+  get closed(): boolean {
+    return this.sub.isClosed();
+  }
+
+  unsubscribe(): void {
+    if (!this.sub.isClosed()) this.sub.unsubscribe();
+  }
+}
+
+/**
+ * The Bus over NATS core (`@nats-io/transport-node` v3). One muxed inbox subscription serves every request
+ * of the connection. The client reconnects on its own; requests waiting while the connection is down end
+ * with BUS_DISCONNECTED at their deadline, and everything on a closed bus fails with BUS_CLOSED.
+ */
+export class NatsBus implements Bus {
+  readonly transport = 'nats' as const;
+  readonly system = 'nats';
+  private readonly requests: PendingRequests;
+  private readonly mux: Subscription;
+  private readonly statusEvents = new EventEmitter();
+  private readonly limit: number | undefined;
+  private state: BusStatus = 'connected';
+  /** Increments on every disconnect, so a request can tell whether the link dropped while it waited. */
+  private disconnects = 0;
+
+  private constructor(
+    readonly connection: NatsConnection,
+    options: NatsBusWrapOptions,
+  ) {
+    this.limit = options.maxPayload;
+    this.ownsConnection = options.ownsConnection ?? false;
+    this.requests = new PendingRequests(`${createInbox()}.`, (subject, timeoutMs) =>
+      this.state === 'disconnected'
+        ? new BatonError(
+            'BUS_DISCONNECTED',
+            `Disconnected from NATS; no reply on "${subject}" in ${timeoutMs} ms`,
+            {
+              details: { subject, timeoutMs },
+            },
+          )
+        : deadlineExceeded(subject, timeoutMs),
+    );
+    this.mux = connection.subscribe(`${this.requests.prefix}*`, {
+      callback: (error, msg) => {
+        if (error) return;
+        const token = msg.subject.slice(this.requests.prefix.length);
+        if (msg.data.length === 0 && msg.headers?.code === 503) {
+          this.requests.fail(token, noResponders(this.requests.subjectOf(token) ?? msg.subject));
+          return;
+        }
+        this.requests.resolve(token, new NatsMessage(msg));
+      },
+    });
+    void this.watchStatus();
+    void connection.closed().then(() => this.markClosed());
+  }
+
+  private readonly ownsConnection: boolean;
+
+  /** Connects to NATS. A server that cannot be reached fails with BUS_DISCONNECTED, never hangs. */
+  static async connect(options: NatsBusOptions): Promise<NatsBus> {
+    const connectionOptions: ConnectionOptions = {
+      servers: options.servers,
+      timeout: options.connectTimeoutMs ?? 5_000,
+      reconnect: true,
+      maxReconnectAttempts: options.maxReconnectAttempts ?? -1,
+      reconnectTimeWait: options.reconnectTimeWaitMs ?? 250,
+      reconnectJitter: 100,
+      ...options.connection,
+    };
+    if (options.name !== undefined) connectionOptions.name = options.name;
+    let connection: NatsConnection;
+    try {
+      connection = await connect(connectionOptions);
+    } catch (error) {
+      throw new BatonError(
+        'BUS_DISCONNECTED',
+        `Cannot connect to NATS at ${String(options.servers)}: ${(error as Error).message}`,
+        { cause: error, details: { servers: options.servers } },
+      );
+    }
+    const wrap: NatsBusWrapOptions = { ownsConnection: true };
+    if (options.maxPayload !== undefined) wrap.maxPayload = options.maxPayload;
+    return new NatsBus(connection, wrap);
+  }
+
+  /** A bus on a connection you already have; by default closing the bus leaves the connection open. */
+  static fromConnection(connection: NatsConnection, options: NatsBusWrapOptions = {}): NatsBus {
+    return new NatsBus(connection, options);
+  }
+
+  get status(): BusStatus {
+    return this.state;
+  }
+
+  get maxPayload(): number {
+    const server = this.connection.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
+    return this.limit === undefined ? server : Math.min(this.limit, server);
+  }
+
+  publish(subject: string, payload: BusPayload, options?: PublishOptions): void {
+    this.checkOpen();
+    const data = toBytes(payload);
+    const max = this.maxPayload;
+    if (data.byteLength > max) throw payloadTooLarge(data.byteLength, max, subject);
+    try {
+      if (options === undefined) this.connection.publish(subject, data);
+      else {
+        const publishOptions: { headers?: MsgHdrs; reply?: string } = {};
+        if (options.headers) publishOptions.headers = toNatsHeaders(options.headers);
+        if (options.reply !== undefined) publishOptions.reply = options.reply;
+        this.connection.publish(subject, data, publishOptions);
+      }
+    } catch (error) {
+      throw this.translate(error, subject);
+    }
+  }
+
+  subscribe(subject: string, handler: BusHandler, options?: SubscribeOptions): BusSubscription {
+    this.checkOpen();
+    checkSubject(subject, true);
+    const queue = options?.queue;
+    try {
+      const sub = this.connection.subscribe(subject, {
+        ...(queue === undefined ? {} : { queue }),
+        callback: (error, msg) => {
+          if (error) return;
+          handler(new NatsMessage(msg));
+        },
+      });
+      return new NatsSubscription(subject, queue, sub);
+    } catch (error) {
+      throw this.translate(error, subject);
+    }
+  }
+
+  request(subject: string, payload: BusPayload, options: RequestOptions): Promise<BusMessage> {
+    if (this.state === 'closed') return Promise.reject(busClosed(this.transport));
+    const data = toBytes(payload);
+    const max = this.maxPayload;
+    if (data.byteLength > max) return Promise.reject(payloadTooLarge(data.byteLength, max, subject));
+    const { reply, token, promise } = this.requests.open(subject, options);
+    try {
+      if (options.headers) {
+        this.connection.publish(subject, data, { reply, headers: toNatsHeaders(options.headers) });
+      } else {
+        this.connection.publish(subject, data, { reply });
+      }
+    } catch (error) {
+      this.requests.fail(token, this.translate(error, subject));
+    }
+    return promise;
+  }
+
+  createInbox(): string {
+    return createInbox();
+  }
+
+  async flush(): Promise<void> {
+    this.checkOpen();
+    try {
+      await this.connection.flush();
+    } catch (error) {
+      throw this.translate(error, '');
+    }
+  }
+
+  onStatus(listener: (status: BusStatus) => void): () => void {
+    this.statusEvents.on('status', listener);
+    return () => {
+      this.statusEvents.off('status', listener);
+    };
+  }
+
+  async drain(): Promise<void> {
+    if (this.state === 'closed') return;
+    if (!this.ownsConnection) return this.close();
+    try {
+      await this.connection.drain();
+    } catch {
+      await this.connection.close();
+    }
+    this.markClosed();
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    if (this.ownsConnection) await this.connection.close();
+    else if (!this.mux.isClosed()) this.mux.unsubscribe();
+    this.markClosed();
+  }
+
+  private markClosed(): void {
+    if (this.state === 'closed') return;
+    this.setStatus('closed');
+    this.requests.failAll(busClosed(this.transport));
+    this.statusEvents.removeAllListeners();
+  }
+
+  private setStatus(status: BusStatus): void {
+    if (this.state === status || this.state === 'closed') return;
+    this.state = status;
+    this.statusEvents.emit('status', status);
+  }
+
+  private async watchStatus(): Promise<void> {
+    for await (const status of this.connection.status()) {
+      if (status.type === 'disconnect') {
+        this.disconnects++;
+        this.setStatus('disconnected');
+      } else if (status.type === 'reconnect') this.setStatus('connected');
+      else if (status.type === 'close') this.markClosed();
+    }
+  }
+
+  /** How many times the connection dropped since the bus was created. */
+  get disconnectCount(): number {
+    return this.disconnects;
+  }
+
+  private checkOpen(): void {
+    if (this.state === 'closed' || this.connection.isClosed()) throw busClosed(this.transport);
+  }
+
+  private translate(error: unknown, subject: string): BatonError {
+    if (error instanceof BatonError) return error;
+    const name = (error as Error)?.name ?? '';
+    if (
+      this.connection.isClosed() ||
+      name === 'ClosedConnectionError' ||
+      name === 'DrainingConnectionError'
+    ) {
+      return new BatonError('BUS_CLOSED', `The NATS connection is closed (${subject})`, { cause: error });
+    }
+    return new BatonError('BUS_DISCONNECTED', `NATS failed on "${subject}": ${(error as Error).message}`, {
+      cause: error,
+      details: { subject },
+    });
+  }
+}
+
+export function toNatsHeaders(values: BusHeaders): MsgHdrs {
+  const natsHeaders = createHeaders();
+  for (const key in values) natsHeaders.set(key, values[key] as string);
+  return natsHeaders;
+}
+
+function toBytes(payload: BusPayload): Uint8Array {
+  // Buffer.from encodes UTF-8 several times faster than the TextEncoder nats.js would use.
+  return typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
+}
+
+/** Headers as a plain record with lower-case names. */
+export function headersOf(natsHeaders: MsgHdrs | undefined): BusHeaders | undefined {
+  if (!natsHeaders) return undefined;
+  const headers: BusHeaders = {};
+  for (const [key, values] of natsHeaders) {
+    if (values.length > 0) headers[key.toLowerCase()] = values[0] as string;
+  }
+  return headers;
+}
+
+/** A received NATS message; headers and text are converted only when read. */
+class NatsMessage implements BusMessage {
+  private converted: BusHeaders | undefined | null = null;
+
+  constructor(private readonly msg: Msg) {}
+
+  get subject(): string {
+    return this.msg.subject;
+  }
+
+  get data(): Uint8Array {
+    return this.msg.data;
+  }
+
+  get size(): number {
+    return this.msg.data.byteLength;
+  }
+
+  get reply(): string | undefined {
+    return this.msg.reply || undefined;
+  }
+
+  get headers(): BusHeaders | undefined {
+    if (this.converted === null) this.converted = headersOf(this.msg.headers);
+    return this.converted;
+  }
+
+  string(): string {
+    return decodeUtf8(this.msg.data);
+  }
+}
