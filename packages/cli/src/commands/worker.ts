@@ -1,0 +1,99 @@
+import { type AgentWorker, serveAgent } from '@baton/bus';
+import type { AgentLike } from '@baton/core';
+import { AGENT_NAMES, formatDuration, servableAgent } from '@baton/examples';
+import { CliError, EXIT } from '../errors.js';
+import type { Io } from '../io.js';
+import { connectNats } from '../nats.js';
+
+export interface WorkerFlags {
+  nats: string;
+  namespace?: string;
+  concurrency?: number;
+  durable?: boolean;
+  /** Registry heartbeat period, ms (default 2 s). */
+  heartbeat?: number;
+}
+
+/**
+ * `baton worker <agent>`: serves one specialist on NATS under its contract until SIGINT or SIGTERM,
+ * then drains (runs in flight finish and reply) and exits 0. A second signal aborts what is left.
+ */
+export async function workerCommand(name: string, flags: WorkerFlags, io: Io): Promise<number> {
+  if (!AGENT_NAMES.includes(name)) {
+    throw new CliError(`Unknown agent "${name}". Valid agents: ${AGENT_NAMES.join(', ')}`, EXIT.USAGE);
+  }
+  const { contract, create } = servableAgent(name);
+  const { startTracing } = await import('@baton/examples/tracing');
+  const tracing = await startTracing({ serviceName: `baton-worker-${name}` });
+  const bus = await connectNats(flags.nats, `baton-worker-${name}-${process.pid}`).catch(
+    async (error: unknown) => {
+      await tracing.shutdown();
+      throw error;
+    },
+  );
+  let worker: AgentWorker;
+  try {
+    worker = await serveAgent(bus, logged(create(), io), {
+      contract,
+      ...(flags.namespace ? { namespace: flags.namespace } : {}),
+      ...(flags.concurrency ? { concurrency: flags.concurrency } : {}),
+      ...(flags.durable ? { durable: true } : {}),
+      heartbeatMs: flags.heartbeat ?? 2_000,
+    });
+  } catch (error) {
+    await bus.close().catch(() => {});
+    await tracing.shutdown();
+    throw error;
+  }
+  io.err(
+    `worker ${name} serving ${worker.contract} on ${flags.nats} (namespace ${worker.namespace}, ` +
+      `concurrency ${flags.concurrency ?? 16}${worker.durable ? ', durable' : ''}) as ${worker.instance} — Ctrl-C to stop`,
+  );
+
+  return new Promise<number>((resolve) => {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals++;
+      if (signals === 1) {
+        io.err(`${signal}: draining ${worker.inFlight} run(s) in flight…`);
+        void shutdown(() => worker.drain());
+      } else {
+        io.err(`${signal}: aborting the runs in flight…`);
+        void shutdown(() => worker.stop());
+      }
+    };
+    let closing: Promise<void> | undefined;
+    const shutdown = async (stopWorker: () => Promise<void>) => {
+      await stopWorker();
+      closing ??= (async () => {
+        await bus.close().catch(() => {});
+        await tracing.shutdown();
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        io.err(`worker ${name} stopped`);
+        resolve(EXIT.OK);
+      })();
+      await closing;
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+/** The agent, with a line on stderr when each run starts and ends. */
+function logged(agent: AgentLike, io: Io): AgentLike {
+  return {
+    name: agent.name,
+    description: agent.description,
+    run: async (input, options) => {
+      const started = performance.now();
+      io.err(`[${agent.name}] run started${options?.parentRunId ? ` (for ${options.parentRunId})` : ''}`);
+      const result = await agent.run(input, options);
+      const tokens = result.usage.inputTokens + result.usage.outputTokens;
+      io.err(
+        `[${agent.name}] run ${result.runId} ${result.status} in ${formatDuration(performance.now() - started)} (${result.steps} steps, ${tokens} tokens)`,
+      );
+      return result;
+    },
+  };
+}
