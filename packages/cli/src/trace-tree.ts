@@ -97,7 +97,8 @@ export function describeSpan(span: SpanRecord): string {
       break;
     case GenAIOperation.INVOKE_AGENT:
       push(parts, a[BatonAttr.RUN_STATUS]);
-      if (typeof a[BatonAttr.STEPS] === 'number') parts.push(`${a[BatonAttr.STEPS]} steps`);
+      if (typeof a[BatonAttr.STEPS] === 'number')
+        parts.push(`${a[BatonAttr.STEPS]} step${a[BatonAttr.STEPS] === 1 ? '' : 's'}`);
       tokens();
       cost();
       push(parts, a[GenAI.REQUEST_MODEL]);
