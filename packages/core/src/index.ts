@@ -71,6 +71,7 @@ export { addUsage, emptyUsage, totalTokens } from './model/usage.js';
 // Model providers, combinators and modelFromEnv (listed explicitly in providers/index.ts).
 export * from './providers/index.js';
 export { type ResumeOptions, type RunStream, resume, run, stream } from './run/run.js';
+export { runResultSchema, usageSchema } from './run/schemas.js';
 export {
   type AgentLike,
   type ApprovalDecision,
@@ -103,3 +104,6 @@ export {
 export { formatToolResult, parseToolResult } from './tools/format.js';
 export { ToolError, type ToolFailure, type ToolResult } from './tools/result.js';
 export { BatonAttr, GenAI, GenAIOperation } from './tracing/attributes.js';
+// Small utilities the other packages share.
+export { sleep } from './util/abort.js';
+export { editDistance } from './util/edit-distance.js';

@@ -6,6 +6,7 @@ import {
   type ModelRequest,
   type ModelResponse,
   type ModelStreamEvent,
+  sleep,
   type ToolCall,
   truncateToTokens,
 } from '@baton/core';
@@ -144,19 +145,4 @@ function promptText(request: ModelRequest): string {
   if (request.tools?.length) parts.push(JSON.stringify(request.tools));
   if (request.responseSchema) parts.push(JSON.stringify(request.responseSchema));
   return parts.join('\n');
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortReason(signal));
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortReason(signal as AbortSignal));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -1,37 +1,9 @@
-import { type BatonError, RUN_STATUSES, type RunResult, type RunStatus } from '@baton/core';
-import { z } from 'zod';
+import { type BatonError, RUN_STATUSES, type RunResult, type RunStatus, runResultSchema } from '@baton/core';
+
+/** Lives in core, beside RunResult; re-exported here where the bus reads results off the wire. */
+export { runResultSchema };
 
 const STATUS_SET: ReadonlySet<string> = new Set(RUN_STATUSES);
-
-const usageSchema = z.object({
-  inputTokens: z.number().nonnegative(),
-  outputTokens: z.number().nonnegative(),
-  cachedInputTokens: z.number().nonnegative().optional(),
-  cacheCreationInputTokens: z.number().nonnegative().optional(),
-  reasoningTokens: z.number().nonnegative().optional(),
-});
-
-/** The RunResult as it crosses the bus (the hot path uses the equivalent `readRunResult`). */
-export const runResultSchema = z.object({
-  status: z.enum(RUN_STATUSES as [RunStatus, ...RunStatus[]]),
-  output: z.unknown().optional(),
-  partial: z.object({
-    summary: z.string(),
-    text: z.string().optional(),
-    toolResults: z.array(z.unknown()),
-    missing: z.array(z.string()),
-  }),
-  error: z.object({ code: z.string(), message: z.string() }).passthrough().optional(),
-  steps: z.number().int().nonnegative(),
-  usage: usageSchema,
-  costUsd: z.number().nonnegative(),
-  durationMs: z.number().nonnegative(),
-  runId: z.string(),
-  traceId: z.string(),
-  spanId: z.string(),
-  agent: z.string(),
-  state: z.unknown().optional(),
-});
 
 function isCount(value: unknown): value is number {
   return typeof value === 'number' && value >= 0 && value <= Number.MAX_VALUE;

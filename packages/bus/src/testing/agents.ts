@@ -1,17 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import {
   type AgentLike,
-  abortReason,
   BatonError,
   defineHandoff,
   type HandoffContract,
   type RunOptions,
   type RunResult,
   type RunStatus,
+  sleep,
   type Usage,
 } from '@baton/core';
 import { isSpanContextValid, trace } from '@opentelemetry/api';
 import { z } from 'zod';
+
+/** Core's abortable sleep, re-exported for the conformance agents. */
+export { sleep };
 
 /** The contract the test agents speak: text in, text out. */
 export const echoContract: HandoffContract<
@@ -157,19 +160,4 @@ function traceIds(options: RunOptions): { traceId: string; spanId: string } {
     return { traceId: spanContext.traceId, spanId: spanContext.spanId };
   }
   return { traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex') };
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortReason(signal));
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortReason(signal as AbortSignal));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -4,6 +4,7 @@ import type { BudgetDimension } from '../budget.js';
 import { BatonError } from '../errors.js';
 import type { Message, Usage } from '../model/types.js';
 import { emptyUsage } from '../model/usage.js';
+import { usageSchema } from './schemas.js';
 import { RUN_STATE_VERSION, type RunState, type ToolRecord } from './types.js';
 
 /** The mutable state of one run while it executes; `toRunState` turns it into the plain, versioned form. */
@@ -118,14 +119,6 @@ export function restoreState(agent: Agent, raw: unknown): LoopState {
     pending: state.pending,
   };
 }
-
-const usageSchema = z.object({
-  inputTokens: z.number().nonnegative(),
-  outputTokens: z.number().nonnegative(),
-  cachedInputTokens: z.number().nonnegative().optional(),
-  cacheCreationInputTokens: z.number().nonnegative().optional(),
-  reasoningTokens: z.number().nonnegative().optional(),
-});
 
 const toolCallSchema = z.object({
   id: z.string(),

@@ -9,6 +9,7 @@ import type {
   ToolCall,
   Usage,
 } from '../model/types.js';
+import { sleep } from '../util/abort.js';
 
 export interface ScriptedToolCall {
   name: string;
@@ -163,19 +164,4 @@ function toToolCall(call: ScriptedToolCall, turn: number, index: number): ToolCa
     }
   }
   return toolCall;
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortReason(signal));
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortReason(signal as AbortSignal));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

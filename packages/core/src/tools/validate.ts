@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { JsonSchema, ToolCall } from '../model/types.js';
 import type { ToolPolicy } from '../run/types.js';
+import { editDistance } from '../util/edit-distance.js';
 import { type AnyTool, RISK_ORDER } from './define.js';
 import { type ToolFailure, toolFailure } from './result.js';
 
@@ -127,21 +128,4 @@ function closestName(name: string, candidates: string[]): string | undefined {
     }
   }
   return best !== undefined && bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min(
-        (previous[j] as number) + 1,
-        (current[j - 1] as number) + 1,
-        (previous[j - 1] as number) + cost,
-      );
-    }
-    previous = current;
-  }
-  return previous[b.length] as number;
 }

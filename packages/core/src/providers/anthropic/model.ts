@@ -1,11 +1,9 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { BatonError } from '../../errors.js';
 import type { Model, ModelRequest, ModelResponse, ModelStreamEvent } from '../../model/types.js';
-import { CallScope } from '../call-scope.js';
 import { loadSdk } from '../load-sdk.js';
-import { toProviderError } from '../provider-errors.js';
 import { withRetry } from '../retry.js';
-import { withCost } from '../shared.js';
+import { cachedClient, type SdkCall, sdkRequest, sdkStream } from '../sdk-call.js';
 import { DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, type ProviderOptions } from '../types.js';
 import { fromMessage } from './normalize.js';
 import { type AnthropicThinking, type MessagesRequestSettings, toMessagesBody } from './request.js';
@@ -60,7 +58,7 @@ class AnthropicMessagesModel implements Model {
   readonly #options: AnthropicOptions;
   readonly #settings: MessagesRequestSettings;
   readonly #timeoutMs: number;
-  #client: Promise<{ client: Anthropic; sdk: AnthropicModule }> | undefined;
+  readonly #client = cachedClient(() => this.createClient());
 
   constructor(id: string, provider: string, options: AnthropicOptions) {
     this.id = id;
@@ -78,61 +76,33 @@ class AnthropicMessagesModel implements Model {
   }
 
   async generate(request: ModelRequest): Promise<ModelResponse> {
-    const { client, sdk } = await this.client();
-    const scope = new CallScope(request.signal, this.#timeoutMs, this.label);
-    try {
-      const message = await client.messages.create(toMessagesBody(request, this.#settings), {
-        signal: scope.signal,
-        maxRetries: 0,
-        timeout: this.#timeoutMs,
-      });
-      return withCost(fromMessage(message, this.id, this.provider), this.id, this.#options.prices);
-    } catch (error) {
-      throw toProviderError(error, { provider: this.provider, model: this.id, sdk, scope });
-    } finally {
-      scope.dispose();
-    }
+    const { client, sdk } = await this.#client();
+    return sdkRequest(
+      this.call(request, sdk),
+      (options) => client.messages.create(toMessagesBody(request, this.#settings), options),
+      (message) => fromMessage(message, this.id, this.provider),
+    );
   }
 
   async *stream(request: ModelRequest): AsyncIterable<ModelStreamEvent> {
-    const { client, sdk } = await this.client();
-    const scope = new CallScope(request.signal, this.#timeoutMs, this.label);
-    const assembler = new MessageStreamAssembler(this.id, this.provider);
-    let completed = false;
-    try {
-      const events = await client.messages.create(
-        { ...toMessagesBody(request, this.#settings), stream: true },
-        { signal: scope.signal, maxRetries: 0, timeout: this.#timeoutMs },
-      );
-      scope.touch();
-      for await (const event of events) {
-        scope.touch();
-        for (const delta of assembler.push(event)) yield delta;
-      }
-      // The SDK ends the iteration quietly when its signal aborts: say why it ended.
-      const ended = scope.failure();
-      if (ended) throw ended;
-      const response = withCost(assembler.finish(), this.id, this.#options.prices);
-      completed = true;
-      yield { type: 'response', response };
-    } catch (error) {
-      throw toProviderError(error, { provider: this.provider, model: this.id, sdk, scope });
-    } finally {
-      if (!completed) scope.abort();
-      scope.dispose();
-    }
+    const { client, sdk } = await this.#client();
+    yield* sdkStream(
+      this.call(request, sdk),
+      (options) =>
+        client.messages.create({ ...toMessagesBody(request, this.#settings), stream: true }, options),
+      new MessageStreamAssembler(this.id, this.provider),
+    );
   }
 
-  private get label(): string {
-    return `${this.provider} ${this.id}`;
-  }
-
-  private client(): Promise<{ client: Anthropic; sdk: AnthropicModule }> {
-    this.#client ??= this.createClient().catch((error: unknown) => {
-      this.#client = undefined;
-      throw error;
-    });
-    return this.#client;
+  private call(request: ModelRequest, sdk: AnthropicModule): SdkCall {
+    return {
+      provider: this.provider,
+      model: this.id,
+      sdk,
+      timeoutMs: this.#timeoutMs,
+      prices: this.#options.prices,
+      signal: request.signal,
+    };
   }
 
   private async createClient(): Promise<{ client: Anthropic; sdk: AnthropicModule }> {

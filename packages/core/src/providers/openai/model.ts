@@ -1,11 +1,9 @@
 import type OpenAI from 'openai';
 import { BatonError } from '../../errors.js';
 import type { Model, ModelRequest, ModelResponse, ModelStreamEvent } from '../../model/types.js';
-import { CallScope } from '../call-scope.js';
 import { loadSdk } from '../load-sdk.js';
-import { toProviderError } from '../provider-errors.js';
 import { withRetry } from '../retry.js';
-import { withCost } from '../shared.js';
+import { cachedClient, type SdkCall, sdkRequest, sdkStream } from '../sdk-call.js';
 import { DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, type ProviderOptions } from '../types.js';
 import { fromCompletion } from './normalize.js';
 import { type ChatRequestSettings, toChatBody } from './request.js';
@@ -64,7 +62,7 @@ class OpenAIChatModel implements Model {
   readonly #options: OpenAIOptions;
   readonly #settings: ChatRequestSettings;
   readonly #timeoutMs: number;
-  #client: Promise<{ client: OpenAI; sdk: OpenAIModule }> | undefined;
+  readonly #client = cachedClient(() => this.createClient());
 
   constructor(
     id: string,
@@ -88,68 +86,37 @@ class OpenAIChatModel implements Model {
   }
 
   async generate(request: ModelRequest): Promise<ModelResponse> {
-    const { client, sdk } = await this.client();
-    const scope = new CallScope(request.signal, this.#timeoutMs, this.label);
-    try {
-      const completion = await client.chat.completions.create(toChatBody(request, this.#settings), {
-        signal: scope.signal,
-        maxRetries: 0,
-        timeout: this.#timeoutMs,
-      });
-      return withCost(fromCompletion(completion, this.id, this.provider), this.id, this.#options.prices);
-    } catch (error) {
-      throw toProviderError(error, { provider: this.provider, model: this.id, sdk, scope });
-    } finally {
-      scope.dispose();
-    }
+    const { client, sdk } = await this.#client();
+    return sdkRequest(
+      this.call(request, sdk),
+      (options) => client.chat.completions.create(toChatBody(request, this.#settings), options),
+      (completion) => fromCompletion(completion, this.id, this.provider),
+    );
   }
 
   async *stream(request: ModelRequest): AsyncIterable<ModelStreamEvent> {
-    const { client, sdk } = await this.client();
-    const scope = new CallScope(request.signal, this.#timeoutMs, this.label);
-    const assembler = new ChatStreamAssembler(this.id, this.provider);
-    let completed = false;
-    try {
-      const body = {
-        ...toChatBody(request, this.#settings),
-        stream: true as const,
-        stream_options: { include_usage: true },
-      };
-      const chunks = await client.chat.completions.create(body, {
-        signal: scope.signal,
-        maxRetries: 0,
-        timeout: this.#timeoutMs,
-      });
-      scope.touch();
-      for await (const chunk of chunks) {
-        scope.touch();
-        for (const event of assembler.push(chunk)) yield event;
-      }
-      // The SDK ends the iteration quietly when its signal aborts: say why it ended.
-      const ended = scope.failure();
-      if (ended) throw ended;
-      const response = withCost(assembler.finish(), this.id, this.#options.prices);
-      completed = true;
-      yield { type: 'response', response };
-    } catch (error) {
-      throw toProviderError(error, { provider: this.provider, model: this.id, sdk, scope });
-    } finally {
-      // A consumer that stopped reading early must not leave the HTTP request open.
-      if (!completed) scope.abort();
-      scope.dispose();
-    }
+    const { client, sdk } = await this.#client();
+    const body = {
+      ...toChatBody(request, this.#settings),
+      stream: true as const,
+      stream_options: { include_usage: true },
+    };
+    yield* sdkStream(
+      this.call(request, sdk),
+      (options) => client.chat.completions.create(body, options),
+      new ChatStreamAssembler(this.id, this.provider),
+    );
   }
 
-  private get label(): string {
-    return `${this.provider} ${this.id}`;
-  }
-
-  private client(): Promise<{ client: OpenAI; sdk: OpenAIModule }> {
-    this.#client ??= this.createClient().catch((error: unknown) => {
-      this.#client = undefined;
-      throw error;
-    });
-    return this.#client;
+  private call(request: ModelRequest, sdk: OpenAIModule): SdkCall {
+    return {
+      provider: this.provider,
+      model: this.id,
+      sdk,
+      timeoutMs: this.#timeoutMs,
+      prices: this.#options.prices,
+      signal: request.signal,
+    };
   }
 
   private async createClient(): Promise<{ client: OpenAI; sdk: OpenAIModule }> {

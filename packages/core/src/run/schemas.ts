@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { RUN_STATUSES, type RunStatus } from './types.js';
+
+/** Token usage as it is stored and sent. */
+export const usageSchema = z.object({
+  inputTokens: z.number().nonnegative(),
+  outputTokens: z.number().nonnegative(),
+  cachedInputTokens: z.number().nonnegative().optional(),
+  cacheCreationInputTokens: z.number().nonnegative().optional(),
+  reasoningTokens: z.number().nonnegative().optional(),
+});
+
+/** A RunResult as it crosses a process boundary (the bus checks its hot path against this schema). */
+export const runResultSchema = z.object({
+  status: z.enum(RUN_STATUSES as [RunStatus, ...RunStatus[]]),
+  output: z.unknown().optional(),
+  partial: z.object({
+    summary: z.string(),
+    text: z.string().optional(),
+    toolResults: z.array(z.unknown()),
+    missing: z.array(z.string()),
+  }),
+  error: z.object({ code: z.string(), message: z.string() }).passthrough().optional(),
+  steps: z.number().int().nonnegative(),
+  usage: usageSchema,
+  costUsd: z.number().nonnegative(),
+  durationMs: z.number().nonnegative(),
+  runId: z.string(),
+  traceId: z.string(),
+  spanId: z.string(),
+  agent: z.string(),
+  state: z.unknown().optional(),
+});
