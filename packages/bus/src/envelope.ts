@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { BatonError, type BudgetRemaining, budgetRemainingSchema } from '@baton/core';
 import { z } from 'zod';
 import { decodeUtf8 } from './bytes.js';
@@ -190,3 +191,34 @@ export const SYSTEM_CONTRACTS = {
   registry: 'baton.registry@1',
   error: 'baton.error@1',
 } as const;
+
+/**
+ * An envelope for control traffic (kill switch, registry queries, heartbeats): no deadline, no budget,
+ * its own run. `replyTo` makes it the answer to another message.
+ */
+export function systemEnvelope<P>(fields: {
+  kind: EnvelopeKind;
+  contract: (typeof SYSTEM_CONTRACTS)[keyof typeof SYSTEM_CONTRACTS];
+  from: string;
+  to: string;
+  payload: P;
+  replyTo?: string;
+}): Envelope<P> {
+  const id = randomUUID();
+  return {
+    v: ENVELOPE_VERSION,
+    id,
+    kind: fields.kind,
+    contract: fields.contract,
+    from: fields.from,
+    to: fields.to,
+    runId: id,
+    correlationId: fields.replyTo ?? id,
+    causationId: fields.replyTo ?? null,
+    deadline: null,
+    budget: {},
+    attempt: 1,
+    hop: 0,
+    payload: fields.payload,
+  };
+}

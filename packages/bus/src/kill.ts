@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { BatonError } from '@baton/core';
 import { z } from 'zod';
-import { type Envelope, encodeEnvelope, SYSTEM_CONTRACTS } from './envelope.js';
+import { encodeEnvelope, SYSTEM_CONTRACTS, systemEnvelope } from './envelope.js';
 import { checkToken, resolveNamespace, subjects } from './subjects.js';
 import type { Bus } from './transport/types.js';
 
@@ -32,25 +31,15 @@ export async function killSwitch(bus: Bus, options: KillSwitchOptions): Promise<
   if (typeof options.reason !== 'string' || options.reason.trim() === '') {
     throw new BatonError('CONFIG_INVALID', 'killSwitch: "reason" must be a non-empty string');
   }
-  const id = randomUUID();
   const payload: KillPayload = { action: 'kill', reason: options.reason, at: Date.now() };
   if (options.agent !== undefined) payload.agent = options.agent;
-  const envelope: Envelope<KillPayload> = {
-    v: 1,
-    id,
+  const envelope = systemEnvelope({
     kind: 'control',
     contract: SYSTEM_CONTRACTS.control,
     from: 'kill-switch',
     to: options.agent ?? '*',
-    runId: id,
-    correlationId: id,
-    causationId: null,
-    deadline: null,
-    budget: {},
-    attempt: 1,
-    hop: 0,
     payload,
-  };
+  });
   bus.publish(subjects.kill(namespace), encodeEnvelope(envelope));
   await bus.flush();
 }

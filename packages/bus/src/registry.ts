@@ -1,7 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { BatonError } from '@baton/core';
 import { z } from 'zod';
-import { decodeEnvelope, type Envelope, encodeEnvelope, SYSTEM_CONTRACTS } from './envelope.js';
+import {
+  decodeEnvelope,
+  type Envelope,
+  encodeEnvelope,
+  SYSTEM_CONTRACTS,
+  systemEnvelope,
+} from './envelope.js';
 import { checkToken, resolveNamespace, subjects } from './subjects.js';
 import type { Bus, BusSubscription } from './transport/types.js';
 
@@ -46,23 +51,14 @@ export const agentInfoSchema = z.object({
 });
 
 export function heartbeatEnvelope(info: AgentInfo, correlationId?: string): Envelope<AgentInfo> {
-  const id = randomUUID();
-  return {
-    v: 1,
-    id,
+  return systemEnvelope({
     kind: 'heartbeat',
     contract: SYSTEM_CONTRACTS.registry,
     from: info.instance,
     to: '',
-    runId: id,
-    correlationId: correlationId ?? id,
-    causationId: correlationId ?? null,
-    deadline: null,
-    budget: {},
-    attempt: 1,
-    hop: 0,
     payload: info,
-  };
+    ...(correlationId === undefined ? {} : { replyTo: correlationId }),
+  });
 }
 
 function readAgentInfo(data: string): AgentInfo | undefined {
@@ -184,21 +180,11 @@ export function waitForAgent(bus: Bus, name: string, options: WaitForAgentOption
 }
 
 function queryEnvelope(namespace: string): Envelope<{ action: 'discover'; namespace: string }> {
-  const id = randomUUID();
-  return {
-    v: 1,
-    id,
+  return systemEnvelope({
     kind: 'control',
     contract: SYSTEM_CONTRACTS.registry,
     from: 'registry',
     to: '*',
-    runId: id,
-    correlationId: id,
-    causationId: null,
-    deadline: null,
-    budget: {},
-    attempt: 1,
-    hop: 0,
     payload: { action: 'discover', namespace },
-  };
+  });
 }
