@@ -70,13 +70,14 @@ export class MessagingSpans {
     tracer: Tracer,
     parent: Context,
     envelope: { id: string; correlationId: string },
-    bodySize: number,
+    body: { readonly size: number },
   ): Span {
     const span = tracer.startSpan(this.name, { kind: this.kind, attributes: this.constant }, parent);
     if (span.isRecording()) {
       span.setAttribute(Messaging.MESSAGE_ID, envelope.id);
       span.setAttribute(Messaging.CONVERSATION_ID, envelope.correlationId);
-      span.setAttribute(Messaging.BODY_SIZE, bodySize);
+      // Read only when recording: a message may count its bytes lazily.
+      span.setAttribute(Messaging.BODY_SIZE, body.size);
     }
     return span;
   }

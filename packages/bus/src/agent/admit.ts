@@ -1,4 +1,5 @@
 import { BatonError, type HandoffContract } from '@baton/core';
+import { exceedsBytes } from '../bytes.js';
 import { decodeEnvelope, type Envelope, parseContractId } from '../envelope.js';
 
 export interface AdmissionRules {
@@ -21,7 +22,8 @@ export function admit(
   rules: AdmissionRules,
   now: number,
 ): Admission {
-  if (message.size > rules.maxPayload) {
+  const text = message.string();
+  if (exceedsBytes(text, rules.maxPayload)) {
     const error = new BatonError(
       'PAYLOAD_TOO_LARGE',
       `The invocation is ${message.size} bytes; ${rules.agent} accepts at most ${rules.maxPayload}`,
@@ -29,7 +31,7 @@ export function admit(
     );
     return { ok: false, error, envelope: undefined };
   }
-  const decoded = decodeEnvelope(message.string());
+  const decoded = decodeEnvelope(text);
   if (!decoded.ok) return { ok: false, error: decoded.error, envelope: undefined };
   const envelope = decoded.envelope;
   const reject = (error: BatonError): Admission => ({ ok: false, error, envelope });

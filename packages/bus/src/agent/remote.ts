@@ -157,7 +157,7 @@ class RemoteCall {
       });
     }
 
-    const span = this.spans.start(settings.tracer, parentContext, envelope, data.length);
+    const span = this.spans.start(settings.tracer, parentContext, envelope, { size: data.length });
     let headers: BusHeaders | undefined;
     if (hasTrace(span)) {
       headers = {};

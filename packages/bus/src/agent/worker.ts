@@ -234,7 +234,7 @@ export class Worker implements AgentWorker {
     const started = performance.now();
     const headers = message.headers;
     const parent = extractTraceContext(headers);
-    const span = this.spansFor(message.subject).start(this.tracer, parent, envelope, message.size);
+    const span = this.spansFor(message.subject).start(this.tracer, parent, envelope, message);
     let result: RunResult | undefined;
     try {
       if (this.active >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'eventemitter3';
-import { PayloadMessage, payloadSize } from '../bytes.js';
+import { exceedsBytes, PayloadMessage, payloadSize } from '../bytes.js';
 import { busClosed, noResponders, PendingRequests, payloadTooLarge } from './pending.js';
 import { checkSubject, hasWildcard, subjectMatches } from './subject.js';
 import type {
@@ -86,7 +86,7 @@ export class InProcessBroker {
   route(
     subject: string,
     payload: BusPayload,
-    size: number,
+    size: number | undefined,
     headers: BusHeaders | undefined,
     reply: string | undefined,
   ): number {
@@ -205,11 +205,11 @@ export class InProcessBus implements Bus {
 
   publish(subject: string, data: BusPayload, options?: PublishOptions): void {
     this.checkOpen();
-    const size = payloadSize(data);
-    if (size > this.maxPayload) throw payloadTooLarge(size, this.maxPayload, subject);
-    if (subject.startsWith(INBOX) && this.replyToRequest(subject, data, size, options?.headers)) return;
+    if (exceedsBytes(data, this.maxPayload))
+      throw payloadTooLarge(payloadSize(data), this.maxPayload, subject);
+    if (subject.startsWith(INBOX) && this.replyToRequest(subject, data, options?.headers)) return;
     checkSubject(subject, false);
-    this.broker.route(subject, data, size, options?.headers, options?.reply);
+    this.broker.route(subject, data, undefined, options?.headers, options?.reply);
   }
 
   subscribe(subject: string, handler: BusHandler, options?: SubscribeOptions): BusSubscription {
@@ -222,17 +222,16 @@ export class InProcessBus implements Bus {
   }
 
   request(subject: string, data: BusPayload, options: RequestOptions): Promise<BusMessage> {
-    let size: number;
     try {
       this.checkOpen();
       checkSubject(subject, false);
-      size = payloadSize(data);
-      if (size > this.maxPayload) throw payloadTooLarge(size, this.maxPayload, subject);
+      if (exceedsBytes(data, this.maxPayload))
+        throw payloadTooLarge(payloadSize(data), this.maxPayload, subject);
     } catch (error) {
       return Promise.reject(error);
     }
     const { reply, token, promise } = this.requests.open(subject, options);
-    const delivered = this.broker.route(subject, data, size, options.headers, reply);
+    const delivered = this.broker.route(subject, data, undefined, options.headers, reply);
     if (delivered === 0) queueMicrotask(() => this.requests.fail(token, noResponders(subject)));
     return promise;
   }
@@ -283,16 +282,11 @@ export class InProcessBus implements Bus {
   }
 
   /** A reply to a pending request of some client on this broker: straight to it, no routing. */
-  private replyToRequest(
-    subject: string,
-    data: BusPayload,
-    size: number,
-    headers: BusHeaders | undefined,
-  ): boolean {
+  private replyToRequest(subject: string, data: BusPayload, headers: BusHeaders | undefined): boolean {
     const clientId = subject.slice(INBOX.length, INBOX.length + CLIENT_ID_LENGTH);
     const client = this.broker.clients.get(clientId);
     if (!client) return false;
-    return client.acceptReply(subject, makeMessage(subject, data, size, headers, undefined));
+    return client.acceptReply(subject, makeMessage(subject, data, undefined, headers, undefined));
   }
 
   /** @internal */
@@ -316,7 +310,7 @@ export class InProcessBus implements Bus {
 function makeMessage(
   subject: string,
   payload: BusPayload,
-  size: number,
+  size: number | undefined,
   headers: BusHeaders | undefined,
   reply: string | undefined,
 ): BusMessage {
