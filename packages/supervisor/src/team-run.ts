@@ -20,6 +20,8 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
+import { failedResult, type HandoffIssue, handoffError, withCancelGrace } from './member-call.js';
+import { recordInvocation } from './member-reports.js';
 import type { StopSignal, TeamProgress } from './termination.js';
 import type {
   HandoffRecord,
@@ -32,9 +34,6 @@ import type {
 } from './types.js';
 
 const defaultTracer: Tracer = trace.getTracer('@baton/supervisor', '0.1.0');
-
-/** How long a cancelled member may take to hand back its partial result before the team moves on. */
-const CANCEL_GRACE_MS = 250;
 
 export interface Member<I = unknown, O = unknown> {
   name: string;
@@ -248,7 +247,7 @@ export class TeamRun {
     this.order.set(record, sequence);
     this.transcript.push(record);
     this.transcript.sort((a, b) => (this.order.get(a) ?? -1) - (this.order.get(b) ?? -1));
-    this.account(member.name, result);
+    recordInvocation(this.members, member.name, result);
     if (ok) {
       const text = typeof output === 'string' ? output : JSON.stringify(output);
       this.last = { agent: member.name, text, output };
@@ -367,40 +366,6 @@ export class TeamRun {
     }
   }
 
-  private account(name: string, result: RunResult): void {
-    let report = this.members.get(name);
-    if (!report) {
-      report = {
-        agent: name,
-        status: result.status,
-        invocations: 0,
-        failures: 0,
-        steps: 0,
-        usage: emptyUsage(),
-        costUsd: 0,
-        durationMs: 0,
-        spanId: result.spanId,
-        runIds: [],
-      };
-      this.members.set(name, report);
-    }
-    report.invocations++;
-    report.steps += result.steps;
-    addUsage(report.usage, result.usage);
-    report.costUsd += result.costUsd;
-    report.durationMs += result.durationMs;
-    report.runIds.push(result.runId);
-    report.status = result.status;
-    // A failure stays on the report (error, span) even when a later invocation of the member succeeds.
-    if (result.status !== 'completed') {
-      report.failures++;
-      report.spanId = result.spanId;
-      if (result.error) report.error = result.error;
-    } else if (report.failures === 0) {
-      report.spanId = result.spanId;
-    }
-  }
-
   private rejectHandoff(
     to: string,
     from: string,
@@ -441,72 +406,4 @@ export class TeamRun {
       signal.interrupt === true,
     );
   }
-}
-
-type HandoffIssue = { path: PropertyKey[]; message: string };
-
-function handoffError(
-  agent: string,
-  contract: string,
-  side: 'input' | 'output',
-  issues: HandoffIssue[],
-): BatonError {
-  const problems = issues.map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
-  const what =
-    side === 'input' ? `sent an invalid "${contract}" input` : `returned an invalid "${contract}" output`;
-  return new BatonError('HANDOFF_INVALID', `${agent} ${what}: ${problems.join('; ')}`, {
-    details: { agent, contract, side, issues: problems },
-  });
-}
-
-/** Waits for a member; once the team is cancelled, waits at most a short grace for its partial result. */
-function withCancelGrace<O>(
-  running: Promise<RunResult<O>>,
-  signal: AbortSignal,
-  name: string,
-): Promise<RunResult<O>> {
-  return new Promise((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
-    const onAbort = () => {
-      timer = setTimeout(() => {
-        const reason =
-          signal.reason instanceof BatonError ? signal.reason : new BatonError('ABORTED', 'cancelled');
-        resolve({
-          ...failedResult<O>(name, reason, ''),
-          status: reason.code === 'TIMEOUT' ? 'timeout' : 'aborted',
-        });
-      }, CANCEL_GRACE_MS);
-    };
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-    running.then(
-      (result) => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        resolve(result);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
-function failedResult<O>(agent: string, error: BatonError, traceId: string): RunResult<O> {
-  return {
-    status: 'failed',
-    output: undefined,
-    partial: { summary: `${agent} failed: ${error.message}`, toolResults: [], missing: [] },
-    error: error.toJSON(),
-    steps: 0,
-    usage: emptyUsage(),
-    costUsd: 0,
-    durationMs: 0,
-    runId: '',
-    traceId,
-    spanId: '',
-    agent,
-  };
 }
