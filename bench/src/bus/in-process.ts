@@ -1,7 +1,9 @@
 import { InProcessBus, remoteAgent, serveAgent } from '@baton/bus';
 import { EventEmitter } from 'eventemitter3';
 import { benchContract, benchPayload, echoAgent } from './echo.js';
-import { collect, round2, Samples, sampleInterleaved } from './stats.js';
+import { type RoundPlan, round2, sampleRounds } from './stats.js';
+
+export type { RoundPlan };
 
 export interface InProcessFigures {
   p50Us: number;
@@ -10,12 +12,6 @@ export interface InProcessFigures {
   floorP99Us: number;
   ratio: number;
   samples: number;
-}
-
-export interface RoundPlan {
-  rounds: number;
-  warmupRounds: number;
-  perRound: number;
 }
 
 /**
@@ -47,19 +43,7 @@ export async function measureInProcess(plan: RoundPlan): Promise<InProcessFigure
       throw new Error(`bus bench run failed: ${JSON.stringify(result.error)}`);
   };
 
-  const floorSamples = new Samples();
-  const batonSamples = new Samples();
-  for (let round = 0; round < plan.rounds; round++) {
-    const keep = round >= plan.warmupRounds;
-    collect();
-    await sampleInterleaved(
-      [
-        { fn: floor, into: keep ? floorSamples : undefined },
-        { fn: baton, into: keep ? batonSamples : undefined },
-      ],
-      plan.perRound,
-    );
-  }
+  const { floor: floorSamples, baton: batonSamples } = await sampleRounds(plan, { floor, baton });
   await worker.stop();
   await caller.close();
   await workerBus.close();

@@ -6,8 +6,8 @@ import { connect } from '@nats-io/transport-node';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { benchContract, benchPayload } from './echo.js';
 import { noopExporter } from './exporter.js';
-import type { RoundPlan } from './in-process.js';
-import { collect, round2, Samples, sampleInterleaved } from './stats.js';
+
+import { type RoundPlan, round2, sampleRounds } from './stats.js';
 
 export interface NatsFigures {
   p50Us: number;
@@ -116,21 +116,11 @@ export async function measureNats(plan: RoundPlan): Promise<NatsFigures> {
         throw new Error(`traced bench run failed: ${JSON.stringify(result.error)}`);
     };
 
-    const floorSamples = new Samples();
-    const batonSamples = new Samples();
-    const tracedSamples = new Samples();
-    for (let round = 0; round < plan.rounds; round++) {
-      const keep = round >= plan.warmupRounds;
-      collect();
-      await sampleInterleaved(
-        [
-          { fn: floor, into: keep ? floorSamples : undefined },
-          { fn: baton, into: keep ? batonSamples : undefined },
-          { fn: traced, into: keep ? tracedSamples : undefined },
-        ],
-        plan.perRound,
-      );
-    }
+    const {
+      floor: floorSamples,
+      baton: batonSamples,
+      traced: tracedSamples,
+    } = await sampleRounds(plan, { floor, baton, traced });
     await provider.forceFlush();
 
     const floorP50 = floorSamples.percentile(0.5);

@@ -56,3 +56,30 @@ export async function sampleInterleaved(
     }
   }
 }
+
+export interface RoundPlan {
+  rounds: number;
+  warmupRounds: number;
+  perRound: number;
+}
+
+/**
+ * Runs `plan.rounds` rounds of interleaved samples (a collection before each), keeping only the rounds
+ * after the warm-up, and returns the samples of each variant by name.
+ */
+export async function sampleRounds<K extends string>(
+  plan: RoundPlan,
+  variants: Record<K, () => Promise<unknown>>,
+): Promise<Record<K, Samples>> {
+  const names = Object.keys(variants) as K[];
+  const samples = Object.fromEntries(names.map((name) => [name, new Samples()])) as Record<K, Samples>;
+  for (let round = 0; round < plan.rounds; round++) {
+    const keep = round >= plan.warmupRounds;
+    collect();
+    await sampleInterleaved(
+      names.map((name) => ({ fn: variants[name], into: keep ? samples[name] : undefined })),
+      plan.perRound,
+    );
+  }
+  return samples;
+}

@@ -14,6 +14,23 @@ export interface SdkCall {
   signal: AbortSignal | undefined;
 }
 
+/** Describes one call of `model` for the helpers below. */
+export function sdkCall(
+  model: { readonly id: string; readonly provider: string },
+  settings: { timeoutMs: number; prices: PriceTable | undefined },
+  sdk: SdkErrorClasses,
+  signal: AbortSignal | undefined,
+): SdkCall {
+  return {
+    provider: model.provider,
+    model: model.id,
+    sdk,
+    timeoutMs: settings.timeoutMs,
+    prices: settings.prices,
+    signal,
+  };
+}
+
 /** The request options both SDKs take: our signal, no SDK retries (withRetry is the one policy), a timeout. */
 export interface SdkRequestOptions {
   signal: AbortSignal;

@@ -2,8 +2,9 @@ import type Anthropic from '@anthropic-ai/sdk';
 import { BatonError } from '../../errors.js';
 import type { Model, ModelRequest, ModelResponse, ModelStreamEvent } from '../../model/types.js';
 import { loadSdk } from '../load-sdk.js';
+import type { SdkErrorClasses } from '../provider-errors.js';
 import { withRetry } from '../retry.js';
-import { cachedClient, type SdkCall, sdkRequest, sdkStream } from '../sdk-call.js';
+import { cachedClient, type SdkCall, sdkCall, sdkRequest, sdkStream } from '../sdk-call.js';
 import { DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, type ProviderOptions } from '../types.js';
 import { fromMessage } from './normalize.js';
 import { type AnthropicThinking, type MessagesRequestSettings, toMessagesBody } from './request.js';
@@ -78,7 +79,7 @@ class AnthropicMessagesModel implements Model {
   async generate(request: ModelRequest): Promise<ModelResponse> {
     const { client, sdk } = await this.#client();
     return sdkRequest(
-      this.call(request, sdk),
+      this.call(request.signal, sdk),
       (options) => client.messages.create(toMessagesBody(request, this.#settings), options),
       (message) => fromMessage(message, this.id, this.provider),
     );
@@ -87,22 +88,15 @@ class AnthropicMessagesModel implements Model {
   async *stream(request: ModelRequest): AsyncIterable<ModelStreamEvent> {
     const { client, sdk } = await this.#client();
     yield* sdkStream(
-      this.call(request, sdk),
+      this.call(request.signal, sdk),
       (options) =>
         client.messages.create({ ...toMessagesBody(request, this.#settings), stream: true }, options),
       new MessageStreamAssembler(this.id, this.provider),
     );
   }
 
-  private call(request: ModelRequest, sdk: AnthropicModule): SdkCall {
-    return {
-      provider: this.provider,
-      model: this.id,
-      sdk,
-      timeoutMs: this.#timeoutMs,
-      prices: this.#options.prices,
-      signal: request.signal,
-    };
+  private call(signal: AbortSignal | undefined, sdk: SdkErrorClasses): SdkCall {
+    return sdkCall(this, { timeoutMs: this.#timeoutMs, prices: this.#options.prices }, sdk, signal);
   }
 
   private async createClient(): Promise<{ client: Anthropic; sdk: AnthropicModule }> {

@@ -2,8 +2,9 @@ import type OpenAI from 'openai';
 import { BatonError } from '../../errors.js';
 import type { Model, ModelRequest, ModelResponse, ModelStreamEvent } from '../../model/types.js';
 import { loadSdk } from '../load-sdk.js';
+import type { SdkErrorClasses } from '../provider-errors.js';
 import { withRetry } from '../retry.js';
-import { cachedClient, type SdkCall, sdkRequest, sdkStream } from '../sdk-call.js';
+import { cachedClient, type SdkCall, sdkCall, sdkRequest, sdkStream } from '../sdk-call.js';
 import { DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, type ProviderOptions } from '../types.js';
 import { fromCompletion } from './normalize.js';
 import { type ChatRequestSettings, toChatBody } from './request.js';
@@ -88,7 +89,7 @@ class OpenAIChatModel implements Model {
   async generate(request: ModelRequest): Promise<ModelResponse> {
     const { client, sdk } = await this.#client();
     return sdkRequest(
-      this.call(request, sdk),
+      this.call(request.signal, sdk),
       (options) => client.chat.completions.create(toChatBody(request, this.#settings), options),
       (completion) => fromCompletion(completion, this.id, this.provider),
     );
@@ -102,21 +103,14 @@ class OpenAIChatModel implements Model {
       stream_options: { include_usage: true },
     };
     yield* sdkStream(
-      this.call(request, sdk),
+      this.call(request.signal, sdk),
       (options) => client.chat.completions.create(body, options),
       new ChatStreamAssembler(this.id, this.provider),
     );
   }
 
-  private call(request: ModelRequest, sdk: OpenAIModule): SdkCall {
-    return {
-      provider: this.provider,
-      model: this.id,
-      sdk,
-      timeoutMs: this.#timeoutMs,
-      prices: this.#options.prices,
-      signal: request.signal,
-    };
+  private call(signal: AbortSignal | undefined, sdk: SdkErrorClasses): SdkCall {
+    return sdkCall(this, { timeoutMs: this.#timeoutMs, prices: this.#options.prices }, sdk, signal);
   }
 
   private async createClient(): Promise<{ client: OpenAI; sdk: OpenAIModule }> {
