@@ -1,20 +1,14 @@
 import type { BudgetRemaining, RunResult } from '@baton/core';
 import type { Envelope } from './envelope.js';
+import { isVerbatim, jsonString, toJson } from './json.js';
 
 /**
  * JSON for the shapes Baton sends on every message (envelope, budget, RunResult), written field by field.
  * The generic JSON.stringify of Node 20 spends ~50 ns per key; envelopes and results have dozens, which
  * made the fixed format cost more than the user's payload. User data inside (payload, output, tool
- * results, errors, state) still goes through JSON.stringify, so its semantics (toJSON, undefined) hold.
- * The output parses to exactly what JSON.stringify would have produced.
+ * results, errors, state) goes through `toJson`, which is JSON.stringify with the same semantics (toJSON,
+ * undefined). The output is exactly what JSON.stringify would have produced.
  */
-
-/** Printable ASCII without `"` and `\`: such a string needs no escaping. */
-const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
-
-export function jsonString(value: string): string {
-  return PLAIN.test(value) ? `"${value}"` : JSON.stringify(value);
-}
 
 function jsonNumber(value: number): string {
   return Number.isFinite(value) ? String(value) : 'null';
@@ -25,8 +19,7 @@ function budgetJson(budget: BudgetRemaining): string {
   for (const key in budget) {
     const value = budget[key as keyof BudgetRemaining];
     if (value === undefined) continue;
-    if (key !== 'steps' && key !== 'tokens' && key !== 'costUsd' && key !== 'deadline')
-      return JSON.stringify(budget);
+    if (key !== 'steps' && key !== 'tokens' && key !== 'costUsd' && key !== 'deadline') return json(budget);
     out += `${out === '' ? '' : ','}"${key}":${jsonNumber(value)}`;
   }
   return `{${out}}`;
@@ -55,23 +48,23 @@ function hasOnly(value: object, keys: ReadonlySet<string>): boolean {
   return true;
 }
 
-function partialJson(partial: RunResult['partial']): string {
-  if (!hasOnly(partial, PARTIAL_KEYS) || typeof partial.summary !== 'string') return JSON.stringify(partial);
-  let out = `{"summary":${jsonString(partial.summary)}`;
-  if (partial.text !== undefined)
-    out += `,"text":${typeof partial.text === 'string' ? jsonString(partial.text) : JSON.stringify(partial.text)}`;
-  if (partial.toolResults !== undefined) {
-    out += `,"toolResults":${partial.toolResults.length === 0 ? '[]' : JSON.stringify(partial.toolResults)}`;
-  }
-  if (partial.missing !== undefined)
-    out += `,"missing":${partial.missing.length === 0 ? '[]' : JSON.stringify(partial.missing)}`;
-  return `${out}}`;
+/** `,"name":<json>`, or nothing when the value has no JSON form (as JSON.stringify skips it). */
+function field(name: string, value: unknown): string {
+  const json = toJson(value);
+  return json === undefined ? '' : `,"${name}":${json}`;
 }
 
-/** JSON of a RunResult as it crosses the bus; anything unexpected falls back to JSON.stringify. */
+function partialJson(partial: RunResult['partial']): string {
+  if (!hasOnly(partial, PARTIAL_KEYS) || typeof partial.summary !== 'string') return json(partial);
+  return (
+    `{"summary":${jsonString(partial.summary)}${field('text', partial.text)}` +
+    `${field('toolResults', partial.toolResults)}${field('missing', partial.missing)}}`
+  );
+}
+
+/** JSON of a RunResult as it crosses the bus; anything unexpected takes the generic writer. */
 export function runResultJson(result: RunResult): string {
-  if (typeof result !== 'object' || result === null || !hasOnly(result, RESULT_KEYS))
-    return JSON.stringify(result);
+  if (typeof result !== 'object' || result === null || !hasOnly(result, RESULT_KEYS)) return json(result);
   const { usage, partial } = result;
   if (
     typeof usage !== 'object' ||
@@ -87,34 +80,70 @@ export function runResultJson(result: RunResult): string {
     typeof result.costUsd !== 'number' ||
     typeof result.durationMs !== 'number'
   ) {
-    return JSON.stringify(result);
+    return json(result);
   }
-  let out = `{"status":${jsonString(result.status)}`;
-  if (result.output !== undefined) out += `,"output":${JSON.stringify(result.output)}`;
-  out += `,"partial":${partialJson(partial)}`;
-  if (result.error !== undefined) out += `,"error":${JSON.stringify(result.error)}`;
-  out +=
-    `,"steps":${jsonNumber(result.steps)},"usage":${JSON.stringify(usage)},"costUsd":${jsonNumber(result.costUsd)}` +
-    `,"durationMs":${jsonNumber(result.durationMs)},"runId":${jsonString(result.runId)}` +
-    `,"traceId":${jsonString(result.traceId)},"spanId":${jsonString(result.spanId)},"agent":${jsonString(result.agent)}`;
-  if (result.state !== undefined) out += `,"state":${JSON.stringify(result.state)}`;
-  return `${out}}`;
+  const { status, runId, traceId, spanId, agent } = result;
+  const summary = partial.summary;
+  // One template with the quotes in it makes far fewer string pieces to join (and to flatten before
+  // parsing) than quoting each field on its own; it needs every string to be verbatim.
+  const tail =
+    `${field('error', result.error)},"steps":${jsonNumber(result.steps)},"usage":${json(usage)}` +
+    `,"costUsd":${jsonNumber(result.costUsd)},"durationMs":${jsonNumber(result.durationMs)}`;
+  if (
+    isVerbatim(status) &&
+    isVerbatim(runId) &&
+    isVerbatim(traceId) &&
+    isVerbatim(spanId) &&
+    isVerbatim(agent) &&
+    isVerbatim(summary) &&
+    hasOnly(partial, PARTIAL_KEYS)
+  ) {
+    return (
+      `{"status":"${status}"${field('output', result.output)},"partial":{"summary":"${summary}"` +
+      `${field('text', partial.text)}${field('toolResults', partial.toolResults)}${field('missing', partial.missing)}}` +
+      `${tail},"runId":"${runId}","traceId":"${traceId}","spanId":"${spanId}","agent":"${agent}"${field('state', result.state)}}`
+    );
+  }
+  return (
+    `{"status":${jsonString(status)}${field('output', result.output)},"partial":${partialJson(partial)}` +
+    `${tail},"runId":${jsonString(runId)},"traceId":${jsonString(traceId)},"spanId":${jsonString(spanId)}` +
+    `,"agent":${jsonString(agent)}${field('state', result.state)}}`
+  );
+}
+
+/** JSON of a value that has one (an object or array the caller checked). */
+function json(value: object): string {
+  return toJson(value) as string;
 }
 
 /** JSON of a (valid) envelope. */
 export function envelopeJson(envelope: Envelope): string {
   const payload = envelope.payload;
-  let body: string | undefined;
-  if (payload === undefined) body = undefined;
-  else if (envelope.kind === 'result') body = runResultJson(payload as RunResult);
-  else body = JSON.stringify(payload);
+  const body = envelope.kind === 'result' ? runResultJson(payload as RunResult) : toJson(payload);
+  const { id, kind, contract, from, to, runId, correlationId, causationId, deadline } = envelope;
+  const numbers =
+    `"deadline":${deadline === null ? 'null' : jsonNumber(deadline)},"budget":${budgetJson(envelope.budget)}` +
+    `,"attempt":${jsonNumber(envelope.attempt)},"hop":${jsonNumber(envelope.hop)}` +
+    (body === undefined ? '}' : `,"payload":${body}}`);
+  if (
+    isVerbatim(id) &&
+    isVerbatim(contract) &&
+    isVerbatim(from) &&
+    isVerbatim(to) &&
+    isVerbatim(runId) &&
+    isVerbatim(correlationId) &&
+    (causationId === null || isVerbatim(causationId))
+  ) {
+    return (
+      `{"v":1,"id":"${id}","kind":"${kind}","contract":"${contract}","from":"${from}","to":"${to}"` +
+      `,"runId":"${runId}","correlationId":"${correlationId}"` +
+      `,"causationId":${causationId === null ? 'null' : `"${causationId}"`},${numbers}`
+    );
+  }
   return (
-    `{"v":1,"id":${jsonString(envelope.id)},"kind":"${envelope.kind}","contract":${jsonString(envelope.contract)}` +
-    `,"from":${jsonString(envelope.from)},"to":${jsonString(envelope.to)},"runId":${jsonString(envelope.runId)}` +
-    `,"correlationId":${jsonString(envelope.correlationId)}` +
-    `,"causationId":${envelope.causationId === null ? 'null' : jsonString(envelope.causationId)}` +
-    `,"deadline":${envelope.deadline === null ? 'null' : jsonNumber(envelope.deadline)}` +
-    `,"budget":${budgetJson(envelope.budget)},"attempt":${jsonNumber(envelope.attempt)},"hop":${jsonNumber(envelope.hop)}` +
-    (body === undefined ? '}' : `,"payload":${body}}`)
+    `{"v":1,"id":${jsonString(id)},"kind":"${kind}","contract":${jsonString(contract)}` +
+    `,"from":${jsonString(from)},"to":${jsonString(to)},"runId":${jsonString(runId)}` +
+    `,"correlationId":${jsonString(correlationId)}` +
+    `,"causationId":${causationId === null ? 'null' : jsonString(causationId)},${numbers}`
   );
 }
