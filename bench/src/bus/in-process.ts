@@ -1,7 +1,7 @@
 import { InProcessBus, remoteAgent, serveAgent } from '@baton/bus';
 import { EventEmitter } from 'eventemitter3';
 import { benchContract, benchPayload, echoAgent } from './echo.js';
-import { type RoundPlan, round2, sampleRounds } from './stats.js';
+import { expectCompleted, type RoundPlan, round2, sampleRounds } from './stats.js';
 
 export type { RoundPlan };
 
@@ -37,13 +37,12 @@ export async function measureInProcess(plan: RoundPlan): Promise<InProcessFigure
   const workerBus = caller.connect();
   const worker = await serveAgent(workerBus, echoAgent, { contract: benchContract, heartbeatMs: 0 });
   const remote = remoteAgent(caller, { name: 'echo', contract: benchContract });
-  const baton = async () => {
-    const result = await remote.run(payload);
-    if (result.status !== 'completed')
-      throw new Error(`bus bench run failed: ${JSON.stringify(result.error)}`);
-  };
+  const baton = () => remote.run(payload);
 
-  const { floor: floorSamples, baton: batonSamples } = await sampleRounds(plan, { floor, baton });
+  const { floor: floorSamples, baton: batonSamples } = await sampleRounds(plan, {
+    floor: { run: floor },
+    baton: { run: baton, check: expectCompleted('bus bench') },
+  });
   await worker.stop();
   await caller.close();
   await workerBus.close();

@@ -7,7 +7,7 @@ import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trac
 import { benchContract, benchPayload } from './echo.js';
 import { noopExporter } from './exporter.js';
 
-import { type RoundPlan, round2, sampleRounds } from './stats.js';
+import { expectCompleted, type RoundPlan, round2, sampleRounds } from './stats.js';
 
 export interface NatsFigures {
   p50Us: number;
@@ -94,11 +94,7 @@ export async function measureNats(plan: RoundPlan): Promise<NatsFigures> {
       namespace: 'bench',
       timeoutMs: 5_000,
     });
-    const baton = async () => {
-      const result = await remote.run(payload);
-      if (result.status !== 'completed')
-        throw new Error(`bus bench run failed: ${JSON.stringify(result.error)}`);
-    };
+    const baton = () => remote.run(payload);
 
     const exporter = noopExporter();
     const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter)] });
@@ -110,17 +106,17 @@ export async function measureNats(plan: RoundPlan): Promise<NatsFigures> {
       timeoutMs: 5_000,
       tracer: provider.getTracer('bench'),
     });
-    const traced = async () => {
-      const result = await tracedRemote.run(payload);
-      if (result.status !== 'completed')
-        throw new Error(`traced bench run failed: ${JSON.stringify(result.error)}`);
-    };
+    const traced = () => tracedRemote.run(payload);
 
     const {
       floor: floorSamples,
       baton: batonSamples,
       traced: tracedSamples,
-    } = await sampleRounds(plan, { floor, baton, traced });
+    } = await sampleRounds(plan, {
+      floor: { run: floor },
+      baton: { run: baton, check: expectCompleted('bus bench') },
+      traced: { run: traced, check: expectCompleted('traced bench') },
+    });
     await provider.forceFlush();
 
     const floorP50 = floorSamples.percentile(0.5);

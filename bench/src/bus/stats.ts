@@ -17,20 +17,6 @@ export class Samples {
   }
 }
 
-/** Times `count` sequential calls of `fn`, adding each to `into` (or discarding them during warm-up). */
-export async function sample(
-  fn: () => Promise<unknown>,
-  count: number,
-  into: Samples | undefined,
-): Promise<void> {
-  for (let i = 0; i < count; i++) {
-    const started = process.hrtime.bigint();
-    await fn();
-    const us = Number(process.hrtime.bigint() - started) / 1_000;
-    into?.add(us);
-  }
-}
-
 export function round2(value: number): number {
   return Math.round(value * 100) / 100;
 }
@@ -41,18 +27,28 @@ export function collect(): void {
 }
 
 /**
+ * One variant of a measurement: `run` is timed; `check` sees its value after the clock stops, so every
+ * result is verified without the verification counting as latency (the floor checks nothing).
+ */
+export interface Variant {
+  run: () => Promise<unknown>;
+  check?: (value: unknown) => void;
+}
+
+/**
  * Times the variants alternately, one call each in turn, `count` times: every variant sees the same
  * moments of a noisy machine, so their ratios hold even when absolute latencies drift.
  */
 export async function sampleInterleaved(
-  variants: ReadonlyArray<{ fn: () => Promise<unknown>; into: Samples | undefined }>,
+  variants: ReadonlyArray<Variant & { into: Samples | undefined }>,
   count: number,
 ): Promise<void> {
   for (let i = 0; i < count; i++) {
     for (const variant of variants) {
       const started = process.hrtime.bigint();
-      await variant.fn();
+      const value = await variant.run();
       variant.into?.add(Number(process.hrtime.bigint() - started) / 1_000);
+      variant.check?.(value);
     }
   }
 }
@@ -69,7 +65,7 @@ export interface RoundPlan {
  */
 export async function sampleRounds<K extends string>(
   plan: RoundPlan,
-  variants: Record<K, () => Promise<unknown>>,
+  variants: Record<K, Variant>,
 ): Promise<Record<K, Samples>> {
   const names = Object.keys(variants) as K[];
   const samples = Object.fromEntries(names.map((name) => [name, new Samples()])) as Record<K, Samples>;
@@ -77,9 +73,18 @@ export async function sampleRounds<K extends string>(
     const keep = round >= plan.warmupRounds;
     collect();
     await sampleInterleaved(
-      names.map((name) => ({ fn: variants[name], into: keep ? samples[name] : undefined })),
+      names.map((name) => ({ ...variants[name], into: keep ? samples[name] : undefined })),
       plan.perRound,
     );
   }
   return samples;
+}
+
+/** A check that fails the benchmark unless the value is a completed RunResult. */
+export function expectCompleted(label: string): (value: unknown) => void {
+  return (value) => {
+    const result = value as { status?: unknown; error?: unknown };
+    if (result?.status !== 'completed')
+      throw new Error(`${label} run failed: ${JSON.stringify(result?.error ?? value)}`);
+  };
 }

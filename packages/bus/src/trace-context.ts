@@ -6,6 +6,7 @@ import {
   ROOT_CONTEXT,
   type Span,
   SpanKind,
+  type SpanOptions,
   SpanStatusCode,
   TraceFlags,
   type Tracer,
@@ -50,12 +51,11 @@ export const Messaging = {
  */
 export class MessagingSpans {
   private readonly name: string;
-  private readonly kind: SpanKind;
   private readonly constant: Attributes;
+  private readonly options: SpanOptions;
 
   constructor(operation: 'send' | 'process', system: string, destination: string, consumerGroup?: string) {
     this.name = `${operation} ${destination}`;
-    this.kind = operation === 'send' ? SpanKind.PRODUCER : SpanKind.CONSUMER;
     this.constant = {
       [Messaging.SYSTEM]: system,
       [Messaging.SYSTEM_NAME]: system,
@@ -64,6 +64,11 @@ export class MessagingSpans {
       [Messaging.OPERATION_NAME]: operation,
     };
     if (consumerGroup !== undefined) this.constant[Messaging.CONSUMER_GROUP] = consumerGroup;
+    // Tracers copy what they keep of the options, so one object serves every span.
+    this.options = {
+      kind: operation === 'send' ? SpanKind.PRODUCER : SpanKind.CONSUMER,
+      attributes: this.constant,
+    };
   }
 
   start(
@@ -72,7 +77,7 @@ export class MessagingSpans {
     envelope: { id: string; correlationId: string },
     body: { readonly size: number },
   ): Span {
-    const span = tracer.startSpan(this.name, { kind: this.kind, attributes: this.constant }, parent);
+    const span = tracer.startSpan(this.name, this.options, parent);
     if (span.isRecording()) {
       span.setAttribute(Messaging.MESSAGE_ID, envelope.id);
       span.setAttribute(Messaging.CONVERSATION_ID, envelope.correlationId);

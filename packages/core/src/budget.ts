@@ -49,6 +49,8 @@ export const budgetRemainingSchema = z.object({
   deadline: z.number().int().positive().optional(),
 });
 
+const LIMIT_KEYS = ['maxSteps', 'maxTokens', 'maxCostUsd', 'deadline'] as const;
+
 /**
  * A ledger of steps, tokens, dollars and a deadline. A child ledger draws from its parent: every charge
  * is recorded on the child and on each ancestor, and a child is exhausted as soon as any ancestor is.
@@ -61,7 +63,7 @@ export class Budget {
   private readonly spent: BudgetUsage = { steps: 0, tokens: 0, costUsd: 0 };
 
   constructor(limits: BudgetLimits = {}, parent?: Budget) {
-    for (const key of ['maxSteps', 'maxTokens', 'maxCostUsd', 'deadline'] as const) {
+    for (const key of LIMIT_KEYS) {
       const value = limits[key];
       if (value !== undefined && (typeof value !== 'number' || Number.isNaN(value) || value < 0)) {
         throw new BatonError('CONFIG_INVALID', `Budget: "${key}" must be a non-negative number`, {

@@ -34,16 +34,17 @@ export function admit(
   const decoded = decodeEnvelope(text);
   if (!decoded.ok) return { ok: false, error: decoded.error, envelope: undefined };
   const envelope = decoded.envelope;
-  const reject = (error: BatonError): Admission => ({ ok: false, error, envelope });
   if (envelope.kind !== 'invoke') {
-    return reject(
+    return rejected(
+      envelope,
       new BatonError('ENVELOPE_INVALID', `Expected an "invoke" envelope, got "${envelope.kind}"`, {
         details: { reason: 'kind', kind: envelope.kind },
       }),
     );
   }
   if (envelope.to !== rules.agent) {
-    return reject(
+    return rejected(
+      envelope,
       new BatonError('AGENT_UNKNOWN', `This worker serves "${rules.agent}", not "${envelope.to}"`, {
         details: { to: envelope.to, agent: rules.agent },
       }),
@@ -53,7 +54,8 @@ export function admit(
   if (envelope.contract !== contract.id) {
     const parsed = parseContractId(envelope.contract);
     if (parsed && parsed.name === contract.name) {
-      return reject(
+      return rejected(
+        envelope,
         new BatonError(
           'CONTRACT_VERSION',
           `${rules.agent} accepts ${contract.id}, not version ${parsed.version} of "${contract.name}"`,
@@ -61,7 +63,8 @@ export function admit(
         ),
       );
     }
-    return reject(
+    return rejected(
+      envelope,
       new BatonError('CONTRACT_UNKNOWN', `${rules.agent} does not accept contract "${envelope.contract}"`, {
         details: { got: envelope.contract, accepted: [contract.id] },
         hint: `Send ${contract.id}`,
@@ -69,7 +72,8 @@ export function admit(
     );
   }
   if (envelope.hop > rules.maxHops) {
-    return reject(
+    return rejected(
+      envelope,
       new BatonError('HOP_LIMIT', `The handoff made ${envelope.hop} hops; the limit is ${rules.maxHops}`, {
         details: { hop: envelope.hop, max: rules.maxHops },
         hint: 'Agents may be handing work to each other in a loop',
@@ -77,7 +81,8 @@ export function admit(
     );
   }
   if (envelope.deadline !== null && envelope.deadline <= now) {
-    return reject(
+    return rejected(
+      envelope,
       new BatonError(
         'DEADLINE_EXCEEDED',
         `The invocation arrived ${now - envelope.deadline} ms after its deadline`,
@@ -89,7 +94,8 @@ export function admit(
   }
   const parsed = contract.input.safeParse(envelope.payload);
   if (!parsed.success) {
-    return reject(
+    return rejected(
+      envelope,
       new BatonError(
         'HANDOFF_INVALID',
         `The input does not match ${contract.id}: ${summarizeIssues(parsed.error)}`,
@@ -100,6 +106,10 @@ export function admit(
     );
   }
   return { ok: true, envelope, input: parsed.data };
+}
+
+function rejected(envelope: Envelope, error: BatonError): Admission {
+  return { ok: false, error, envelope };
 }
 
 interface IssueLike {

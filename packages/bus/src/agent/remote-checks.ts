@@ -17,11 +17,8 @@ export function precheck(
   runId: string,
   hop: number,
 ): { stop: { agent: string; runId: string; error: BatonError; status?: RunStatus } } | { input: unknown } {
-  const base = { agent: settings.name, runId };
-  const stop = (error: BatonError, status?: RunStatus) => ({
-    stop: status === undefined ? { ...base, error } : { ...base, error, status },
-  });
-  if (bus.status === 'closed') return stop(new BatonError('BUS_CLOSED', 'The bus is closed'));
+  if (bus.status === 'closed')
+    return stop(settings, runId, new BatonError('BUS_CLOSED', 'The bus is closed'));
   if (options.runId !== undefined && !isSubjectToken(runId)) {
     return {
       stop: {
@@ -37,11 +34,13 @@ export function precheck(
       reason instanceof BatonError
         ? reason
         : new BatonError('ABORTED', 'The run was aborted before it started');
-    return stop(error, 'aborted');
+    return stop(settings, runId, error, 'aborted');
   }
   const breach = options.budget?.breach();
   if (breach) {
     return stop(
+      settings,
+      runId,
       new BatonError(breach.code, breach.message, {
         details: { dimension: breach.dimension, limit: breach.limit, used: breach.used },
       }),
@@ -49,6 +48,8 @@ export function precheck(
   }
   if (hop > settings.maxHops) {
     return stop(
+      settings,
+      runId,
       new BatonError('HOP_LIMIT', `This handoff would be hop ${hop}; the limit is ${settings.maxHops}`, {
         details: { hop, max: settings.maxHops },
         hint: 'Agents may be handing work to each other in a loop',
@@ -58,6 +59,8 @@ export function precheck(
   const parsed = settings.contract.input.safeParse(input);
   if (!parsed.success) {
     return stop(
+      settings,
+      runId,
       new BatonError(
         'HANDOFF_INVALID',
         `The input does not match ${settings.contract.id}: ${summarizeIssues(parsed.error)}`,
@@ -72,6 +75,16 @@ export function precheck(
     );
   }
   return { input: parsed.data };
+}
+
+function stop(
+  settings: { name: string },
+  runId: string,
+  error: BatonError,
+  status?: RunStatus,
+): { stop: { agent: string; runId: string; error: BatonError; status?: RunStatus } } {
+  const base = { agent: settings.name, runId, error };
+  return { stop: status === undefined ? base : { ...base, status } };
 }
 
 const INVALID_TRACE_ID = '00000000000000000000000000000000';
