@@ -96,6 +96,11 @@ export function endSpan(span: Span, errorCode: string | undefined, message?: str
   span.end();
 }
 
+/** True when the application registered a propagator (the API's default one does nothing). */
+function hasPropagator(): boolean {
+  return propagation.fields().length > 0;
+}
+
 /**
  * Writes W3C trace context for `span` into `headers`. The registered propagator is used when there is
  * one; without an OpenTelemetry SDK the traceparent is written by hand, so a downstream process that has
@@ -104,7 +109,7 @@ export function endSpan(span: Span, errorCode: string | undefined, message?: str
 export function injectTraceContext(ctx: Context, span: Span, headers: BusHeaders): void {
   const spanContext = span.spanContext();
   if (!isSpanContextValid(spanContext)) return;
-  propagation.inject(trace.setSpan(ctx, span), headers);
+  if (hasPropagator()) propagation.inject(trace.setSpan(ctx, span), headers);
   if (headers[HEADER.TRACEPARENT] === undefined) {
     const flags = (spanContext.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED ? '01' : '00';
     headers[HEADER.TRACEPARENT] = `00-${spanContext.traceId}-${spanContext.spanId}-${flags}`;
@@ -112,19 +117,28 @@ export function injectTraceContext(ctx: Context, span: Span, headers: BusHeaders
 }
 
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
+const ZERO_TRACE_ID = '0'.repeat(32);
+const ZERO_SPAN_ID = '0'.repeat(16);
 
 /** The remote parent carried by `headers`, or the root context when there is none. */
 export function extractTraceContext(headers: BusHeaders | undefined): Context {
-  if (!headers || headers[HEADER.TRACEPARENT] === undefined) return ROOT_CONTEXT;
-  const extracted = propagation.extract(ROOT_CONTEXT, headers);
-  if (trace.getSpanContext(extracted)) return extracted;
-  const match = TRACEPARENT.exec(headers[HEADER.TRACEPARENT] ?? '');
+  if (!headers) return ROOT_CONTEXT;
+  const traceparent = headers[HEADER.TRACEPARENT];
+  if (traceparent === undefined) return ROOT_CONTEXT;
+  if (hasPropagator()) {
+    const extracted = propagation.extract(ROOT_CONTEXT, headers);
+    if (trace.getSpanContext(extracted)) return extracted;
+  }
+  // By hand, as the W3C propagator would: version ff is invalid, all-zero ids are invalid.
+  const match = TRACEPARENT.exec(traceparent);
   if (!match || match[1] === 'ff') return ROOT_CONTEXT;
-  const spanContext = {
-    traceId: match[2] as string,
-    spanId: match[3] as string,
+  const traceId = match[2] as string;
+  const spanId = match[3] as string;
+  if (traceId === ZERO_TRACE_ID || spanId === ZERO_SPAN_ID) return ROOT_CONTEXT;
+  return trace.setSpanContext(ROOT_CONTEXT, {
+    traceId,
+    spanId,
     traceFlags: Number.parseInt(match[4] as string, 16) & TraceFlags.SAMPLED,
     isRemote: true,
-  };
-  return isSpanContextValid(spanContext) ? trace.setSpanContext(ROOT_CONTEXT, spanContext) : ROOT_CONTEXT;
+  });
 }

@@ -28,6 +28,7 @@ import { DEFAULT_MAX_HOPS } from './worker-options.js';
 
 const DEFAULT_TIMEOUT_MS = 120_000;
 const DEFAULT_CANCEL_GRACE_MS = 2_000;
+const NO_OPTIONS: RunOptions = Object.freeze({});
 
 /**
  * A proxy that runs like a local agent: `run(input, options)` resolves to the remote RunResult. The input
@@ -75,7 +76,8 @@ export function remoteAgent<I, O>(bus: Bus, options: RemoteAgentOptions<I, O>): 
     namespace,
     subject,
     durable,
-    run: (input: I, runOptions?: RunOptions) => proxy.run(input, runOptions ?? {}) as Promise<RunResult<O>>,
+    run: (input: I, runOptions?: RunOptions) =>
+      proxy.run(input, runOptions ?? NO_OPTIONS) as Promise<RunResult<O>>,
   };
 }
 
@@ -283,31 +285,47 @@ class RemoteCall {
     }
   }
 
+  private failReply(sent: Envelope, span: Span, started: number, error: BatonError): RunResult {
+    return localResult({
+      ...this.base(sent.runId),
+      ...resultIds(span),
+      error,
+      durationMs: performance.now() - started,
+    });
+  }
+
   private readReply(reply: BusMessage, sent: Envelope, span: Span, started: number): RunResult {
-    const fail = (error: BatonError) =>
-      localResult({
-        ...this.base(sent.runId),
-        ...resultIds(span),
-        error,
-        durationMs: performance.now() - started,
-      });
     const decoded = decodeEnvelope(reply.string());
-    if (!decoded.ok) return fail(decoded.error);
+    if (!decoded.ok) return this.failReply(sent, span, started, decoded.error);
     const envelope = decoded.envelope;
     if (envelope.correlationId !== sent.id && envelope.correlationId !== sent.correlationId) {
-      return fail(
+      return this.failReply(
+        sent,
+        span,
+        started,
         new BatonError('ENVELOPE_INVALID', `The reply answers ${envelope.correlationId}, not ${sent.id}`, {
           details: { reason: 'correlation' },
         }),
       );
     }
-    if (envelope.kind === 'error') return fail(BatonError.fromJSON(envelope.payload));
+    if (envelope.kind === 'error')
+      return this.failReply(sent, span, started, BatonError.fromJSON(envelope.payload));
     if (envelope.kind !== 'result') {
-      return fail(new BatonError('ENVELOPE_INVALID', `Expected a result, got a "${envelope.kind}" envelope`));
+      return this.failReply(
+        sent,
+        span,
+        started,
+        new BatonError('ENVELOPE_INVALID', `Expected a result, got a "${envelope.kind}" envelope`),
+      );
     }
     const result = readRunResult(envelope.payload);
     if (!result)
-      return fail(new BatonError('ENVELOPE_INVALID', 'The reply does not carry a valid RunResult'));
+      return this.failReply(
+        sent,
+        span,
+        started,
+        new BatonError('ENVELOPE_INVALID', 'The reply does not carry a valid RunResult'),
+      );
     if (result.status !== 'completed') return result;
     const parsed = this.settings.contract.output.safeParse(result.output);
     if (parsed.success) {

@@ -172,12 +172,7 @@ export class Worker implements AgentWorker {
 
   /** A core invocation: the reply goes to the message's reply subject. */
   private onInvoke(message: BusMessage): void {
-    const reply = message.reply;
-    const channel: ReplyChannel = {
-      send: (envelope) => {
-        if (reply !== undefined) this.sendReply(reply, envelope);
-      },
-    };
+    const channel = new CoreReply(this, message.reply);
     if (!this.accepting || this.killReason) {
       const error =
         this.killReason ?? new BatonError('BUS_CLOSED', `${this.name} (${this.instance}) is stopping`);
@@ -441,5 +436,17 @@ export class Worker implements AgentWorker {
         // Closing anyway.
       }
     }
+  }
+}
+
+/** The reply of a core (non-durable) invocation: published to the message's reply subject, if any. */
+class CoreReply implements ReplyChannel {
+  constructor(
+    private readonly worker: Worker,
+    private readonly reply: string | undefined,
+  ) {}
+
+  send(envelope: Envelope): void {
+    if (this.reply !== undefined) this.worker.sendReply(this.reply, envelope);
   }
 }
