@@ -105,9 +105,21 @@ describe('envelope JSON writer', () => {
     const odd = result('x', {
       agent: 'ag"ent',
       runId: 'run\t1',
-      partial: { summary: 'line\nbreak', text: 'part "of" it', toolResults: [{ a: 1 }], missing: ['x"y'] },
-      error: { code: 'INTERNAL', message: 'bad "thing"' },
-      state: { step: 2, note: undefined },
+      partial: {
+        summary: 'line\nbreak',
+        text: 'part "of" it',
+        toolResults: [
+          { step: 1, toolCallId: 'c"1', tool: 'search', args: { q: 'a\nb' }, ok: true, durationMs: 3 },
+        ],
+        missing: ['x"y'],
+      },
+      error: {
+        name: 'BatonError',
+        code: 'INTERNAL',
+        category: 'system',
+        message: 'bad "thing"',
+        retryable: false,
+      },
     });
     const reply = invoke(odd, { kind: 'result' });
     // A RunResult is written in its canonical field order, whatever order the agent built it in.
