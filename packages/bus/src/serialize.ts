@@ -116,6 +116,36 @@ function json(value: object): string {
   return toJson(value) as string;
 }
 
+interface Route {
+  kind: string;
+  contract: string;
+  from: string;
+  to: string;
+  json: string;
+}
+
+/** The routes of recent envelopes, most recent last: a handful carry almost every message. */
+const routes: Route[] = [];
+const ROUTES_KEPT = 8;
+
+/**
+ * `"kind":…,"contract":…,"from":…,"to":…` of an envelope, or undefined when a part needs escaping.
+ * Reusing the text of a recent route saves three escaping checks and eight string pieces per message.
+ */
+function routeJson(envelope: Envelope): string | undefined {
+  const { kind, contract, from, to } = envelope;
+  for (let index = routes.length - 1; index >= 0; index--) {
+    const route = routes[index] as Route;
+    if (route.to === to && route.from === from && route.contract === contract && route.kind === kind)
+      return route.json;
+  }
+  if (!isVerbatim(contract) || !isVerbatim(from) || !isVerbatim(to)) return undefined;
+  const json = `"kind":"${kind}","contract":"${contract}","from":"${from}","to":"${to}"`;
+  if (routes.length >= ROUTES_KEPT) routes.shift();
+  routes.push({ kind, contract, from, to, json });
+  return json;
+}
+
 /** JSON of a (valid) envelope. */
 export function envelopeJson(envelope: Envelope): string {
   const payload = envelope.payload;
@@ -125,18 +155,11 @@ export function envelopeJson(envelope: Envelope): string {
     `"deadline":${deadline === null ? 'null' : jsonNumber(deadline)},"budget":${budgetJson(envelope.budget)}` +
     `,"attempt":${jsonNumber(envelope.attempt)},"hop":${jsonNumber(envelope.hop)}` +
     (body === undefined ? '}' : `,"payload":${body}}`);
-  if (
-    isVerbatim(id) &&
-    isVerbatim(contract) &&
-    isVerbatim(from) &&
-    isVerbatim(to) &&
-    isVerbatim(runId) &&
-    isVerbatim(correlationId) &&
-    (causationId === null || isVerbatim(causationId))
-  ) {
+  const route =
+    isVerbatim(id) && isVerbatim(runId) && isVerbatim(correlationId) ? routeJson(envelope) : undefined;
+  if (route !== undefined && (causationId === null || isVerbatim(causationId))) {
     return (
-      `{"v":1,"id":"${id}","kind":"${kind}","contract":"${contract}","from":"${from}","to":"${to}"` +
-      `,"runId":"${runId}","correlationId":"${correlationId}"` +
+      `{"v":1,"id":"${id}",${route},"runId":"${runId}","correlationId":"${correlationId}"` +
       `,"causationId":${causationId === null ? 'null' : `"${causationId}"`},${numbers}`
     );
   }
