@@ -1,6 +1,24 @@
-import { InProcessBus, listAgents, remoteAgent, serveAgent } from '@baton/bus';
+import {
+  currentInvocation,
+  decodeEnvelope,
+  type Envelope,
+  InProcessBus,
+  listAgents,
+  remoteAgent,
+  serveAgent,
+} from '@baton/bus';
 import { echoAgent, echoContract, waitUntil } from '@baton/bus/testing';
-import { BatonError, Budget, defineAgent, type RunEvent, RunEvents } from '@baton/core';
+import {
+  type AgentLike,
+  BatonError,
+  Budget,
+  defineAgent,
+  defineHandoff,
+  type RunEvent,
+  RunEvents,
+  type RunResult,
+  sleep,
+} from '@baton/core';
 import { scriptedModel } from '@baton/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -138,5 +156,117 @@ describe('worker lifecycle', () => {
     const remote = remoteAgent(b, { name: 'ok', contract: echoContract });
     const badRunId = await remote.run({ text: 'x' }, { runId: 'has.dot' });
     expect(badRunId.error?.code).toBe('CONFIG_INVALID');
+  });
+});
+
+describe('nested handoffs', () => {
+  /** An agent that hands its input to `next` (after an await, as a tool would) and reports what came back. */
+  function relay(name: string, next: () => AgentLike<{ text: string }, { text: string }>) {
+    const seen: Array<{ hop: number; envelopeId: string; agent: string }> = [];
+    const agent: AgentLike<{ text: string }, { text: string }> = {
+      name,
+      description: `hands work to the next agent`,
+      async run(input, options = {}): Promise<RunResult<{ text: string }>> {
+        await sleep(1);
+        const invocation = currentInvocation();
+        if (invocation)
+          seen.push({ hop: invocation.hop, envelopeId: invocation.envelopeId, agent: invocation.agent });
+        const nested = await next().run({ text: `${input.text}>${name}` });
+        const text =
+          nested.status === 'completed' ? (nested.output?.text ?? '') : `stopped:${nested.error?.code}`;
+        return {
+          status: 'completed',
+          output: { text },
+          partial: { summary: `${name} relayed`, toolResults: [], missing: [] },
+          steps: 0,
+          usage: { inputTokens: 0, outputTokens: 0 },
+          costUsd: 0,
+          durationMs: 0,
+          runId: options.runId ?? name,
+          traceId: '',
+          spanId: '',
+          agent: name,
+        };
+      },
+    };
+    return { agent, seen };
+  }
+
+  it('carry hop and causation without the agent passing anything; a loop stops at the hop limit', async () => {
+    const b = bus();
+    const contract = defineHandoff({
+      name: 'test.relay',
+      version: 1,
+      input: z.object({ text: z.string() }),
+      output: z.object({ text: z.string() }),
+    });
+    const invocations: Envelope[] = [];
+    b.subscribe('baton.*.agent.*.invoke', (message) => {
+      const decoded = decodeEnvelope(message.string());
+      if (decoded.ok) invocations.push(decoded.envelope);
+    });
+    const deadLetters: Array<{ agent: string; error: { code: string } }> = [];
+    b.subscribe('baton.*.dlq.>', (message) => deadLetters.push(JSON.parse(message.string())));
+
+    // The proxies the agents use keep the default limit (8): the workers' own limit (4) must hold anyway.
+    const toPing = remoteAgent(b, { name: 'ping', contract });
+    const toPong = remoteAgent(b, { name: 'pong', contract });
+    const ping = relay('ping', () => toPong);
+    const pong = relay('pong', () => toPing);
+    await serveAgent(b, ping.agent, { contract, heartbeatMs: 0, maxHops: 4 });
+    await serveAgent(b, pong.agent, { contract, heartbeatMs: 0, maxHops: 4 });
+
+    const result = await remoteAgent(b, { name: 'ping', contract }).run({ text: 'start' });
+
+    // Hops 0..4 ran (ping, pong, ping, pong, ping); hop 5 reached pong's worker, which refused it.
+    expect(result.status, JSON.stringify(result.error)).toBe('completed');
+    expect(result.output).toEqual({ text: 'stopped:HOP_LIMIT' });
+    expect(invocations.map((envelope) => envelope.hop)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(invocations.map((envelope) => envelope.to)).toEqual([
+      'ping',
+      'pong',
+      'ping',
+      'pong',
+      'ping',
+      'pong',
+    ]);
+    expect(invocations.map((envelope) => envelope.from)).toEqual([
+      'client',
+      'ping',
+      'pong',
+      'ping',
+      'pong',
+      'ping',
+    ]);
+    // Each nested invocation names the one that caused it, and belongs to its own run.
+    expect(invocations[0]?.causationId).toBeNull();
+    for (let index = 1; index < invocations.length; index++) {
+      expect(invocations[index]?.causationId).toBe(invocations[index - 1]?.id);
+    }
+    expect(new Set(invocations.map((envelope) => envelope.runId)).size).toBe(invocations.length);
+    expect([...ping.seen, ...pong.seen].map((entry) => entry.hop).sort()).toEqual([0, 1, 2, 3, 4]);
+    await waitUntil(() => deadLetters.length > 0, 'the refused hop is dead-lettered');
+    expect(deadLetters).toMatchObject([{ agent: 'pong', error: { code: 'HOP_LIMIT' } }]);
+  });
+
+  it("a caller's own hop limit refuses the handoff before anything is sent", async () => {
+    const b = bus();
+    const contract = defineHandoff({
+      name: 'test.relay',
+      version: 1,
+      input: z.object({ text: z.string() }),
+      output: z.object({ text: z.string() }),
+    });
+    let sent = 0;
+    b.subscribe('baton.*.agent.*.invoke', () => {
+      sent++;
+    });
+    const toPing = remoteAgent(b, { name: 'ping', contract, maxHops: 2 });
+    const toPong = remoteAgent(b, { name: 'pong', contract, maxHops: 2 });
+    await serveAgent(b, relay('ping', () => toPong).agent, { contract, heartbeatMs: 0 });
+    await serveAgent(b, relay('pong', () => toPing).agent, { contract, heartbeatMs: 0 });
+    const result = await toPing.run({ text: 'start' });
+    expect(result.output).toEqual({ text: 'stopped:HOP_LIMIT' });
+    expect(sent).toBe(3);
   });
 });
