@@ -160,6 +160,13 @@ describe('worker lifecycle', () => {
 });
 
 describe('nested handoffs', () => {
+  const contract = defineHandoff({
+    name: 'test.relay',
+    version: 1,
+    input: z.object({ text: z.string() }),
+    output: z.object({ text: z.string() }),
+  });
+
   /** An agent that hands its input to `next` (after an await, as a tool would) and reports what came back. */
   function relay(name: string, next: () => AgentLike<{ text: string }, { text: string }>) {
     const seen: Array<{ hop: number; envelopeId: string; agent: string }> = [];
@@ -194,12 +201,6 @@ describe('nested handoffs', () => {
 
   it('carry hop and causation without the agent passing anything; a loop stops at the hop limit', async () => {
     const b = bus();
-    const contract = defineHandoff({
-      name: 'test.relay',
-      version: 1,
-      input: z.object({ text: z.string() }),
-      output: z.object({ text: z.string() }),
-    });
     const invocations: Envelope[] = [];
     b.subscribe('baton.*.agent.*.invoke', (message) => {
       const decoded = decodeEnvelope(message.string());
@@ -251,12 +252,6 @@ describe('nested handoffs', () => {
 
   it("a caller's own hop limit refuses the handoff before anything is sent", async () => {
     const b = bus();
-    const contract = defineHandoff({
-      name: 'test.relay',
-      version: 1,
-      input: z.object({ text: z.string() }),
-      output: z.object({ text: z.string() }),
-    });
     let sent = 0;
     b.subscribe('baton.*.agent.*.invoke', () => {
       sent++;
