@@ -22,6 +22,11 @@ export function isVerbatim(value: string): boolean {
   return VERBATIM.test(value);
 }
 
+/** A number as JSON.stringify writes it: non-finite numbers become null. */
+export function jsonNumber(value: number): string {
+  return Number.isFinite(value) ? String(value) : 'null';
+}
+
 export function jsonString(value: string): string {
   return VERBATIM.test(value) ? `"${value}"` : JSON.stringify(value);
 }
@@ -41,7 +46,7 @@ function write(value: unknown, depth: number): string | undefined | typeof BAIL 
     case 'string':
       return jsonString(value);
     case 'number':
-      return Number.isFinite(value) ? String(value) : 'null';
+      return jsonNumber(value);
     case 'boolean':
       return value ? 'true' : 'false';
     case 'object':
