@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { BatonError, type BudgetRemaining, budgetRemainingSchema } from '@baton/core';
 import { z } from 'zod';
 import { decodeUtf8 } from './bytes.js';
+import { explainWith } from './issues.js';
 import { envelopeJson } from './serialize.js';
 
 export const ENVELOPE_VERSION = 1;
@@ -110,12 +111,7 @@ export function readEnvelope(value: unknown): Envelope | undefined {
 
 /** A short, human-readable list of what is wrong with a value that is not a valid envelope. */
 export function explainEnvelope(value: unknown): string {
-  const parsed = envelopeSchema.safeParse(value);
-  if (parsed.success) return 'valid';
-  return parsed.error.issues
-    .slice(0, 5)
-    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`)
-    .join('; ');
+  return explainWith(envelopeSchema, value);
 }
 
 export type DecodeResult = { ok: true; envelope: Envelope } | { ok: false; error: BatonError; raw: unknown };

@@ -1,6 +1,7 @@
 import { BatonError, type HandoffContract } from '@baton/core';
 import { exceedsBytes } from '../bytes.js';
 import { decodeEnvelope, type Envelope, parseContractId } from '../envelope.js';
+import { checkInput } from './contract-checks.js';
 
 export interface AdmissionRules {
   agent: string;
@@ -92,35 +93,10 @@ export function admit(
       ),
     );
   }
-  const parsed = contract.input.safeParse(envelope.payload);
-  if (!parsed.success) {
-    return rejected(
-      envelope,
-      new BatonError(
-        'HANDOFF_INVALID',
-        `The input does not match ${contract.id}: ${summarizeIssues(parsed.error)}`,
-        {
-          details: { contract: contract.id, side: 'input', issues: parsed.error.issues.slice(0, 10) },
-        },
-      ),
-    );
-  }
-  return { ok: true, envelope, input: parsed.data };
+  const checked = checkInput(contract, envelope.payload);
+  return checked.ok ? { ok: true, envelope, input: checked.input } : rejected(envelope, checked.error);
 }
 
 function rejected(envelope: Envelope, error: BatonError): Admission {
   return { ok: false, error, envelope };
-}
-
-interface IssueLike {
-  issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>;
-}
-
-export function summarizeIssues(error: IssueLike): string {
-  return error.issues
-    .slice(0, 5)
-    .map(
-      (issue) => `${issue.path.length > 0 ? issue.path.map(String).join('.') : '(root)'}: ${issue.message}`,
-    )
-    .join('; ');
 }

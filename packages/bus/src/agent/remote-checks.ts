@@ -3,7 +3,7 @@ import { BatonError, type HandoffContract, type RunOptions, type RunStatus } fro
 import { isSpanContextValid, type Span } from '@opentelemetry/api';
 import { isSubjectToken } from '../subjects.js';
 import type { Bus } from '../transport/types.js';
-import { summarizeIssues } from './admit.js';
+import { checkInput } from './contract-checks.js';
 
 /**
  * Everything that ends a call before anything is sent, or the input as the contract parsed it
@@ -56,25 +56,8 @@ export function precheck(
       }),
     );
   }
-  const parsed = settings.contract.input.safeParse(input);
-  if (!parsed.success) {
-    return stop(
-      settings,
-      runId,
-      new BatonError(
-        'HANDOFF_INVALID',
-        `The input does not match ${settings.contract.id}: ${summarizeIssues(parsed.error)}`,
-        {
-          details: {
-            contract: settings.contract.id,
-            side: 'input',
-            issues: parsed.error.issues.slice(0, 10),
-          },
-        },
-      ),
-    );
-  }
-  return { input: parsed.data };
+  const checked = checkInput(settings.contract, input);
+  return checked.ok ? { input: checked.input } : stop(settings, runId, checked.error);
 }
 
 function stop(

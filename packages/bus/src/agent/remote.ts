@@ -12,8 +12,8 @@ import { nextId } from '../ids.js';
 import { checkToken, resolveNamespace, subjects } from '../subjects.js';
 import { busTracer, endSpan, HEADER, injectTraceContext, MessagingSpans } from '../trace-context.js';
 import type { Bus, BusHeaders, BusMessage, BusSubscription } from '../transport/types.js';
-import { summarizeIssues } from './admit.js';
 import { currentInvocation } from './context.js';
+import { checkOutput } from './contract-checks.js';
 import { abortReasonOf, hasTrace, precheck, reserveFor, resultIds } from './remote-checks.js';
 import type {
   Delivery,
@@ -22,7 +22,6 @@ import type {
   RemoteDurableOptions,
   Sender,
 } from './remote-types.js';
-import { outputRejected } from './replies.js';
 import { localResult, readRunResult } from './run-result.js';
 import { DEFAULT_MAX_HOPS } from './worker-options.js';
 
@@ -326,20 +325,7 @@ class RemoteCall {
         started,
         new BatonError('ENVELOPE_INVALID', 'The reply does not carry a valid RunResult'),
       );
-    if (result.status !== 'completed') return result;
-    const parsed = this.settings.contract.output.safeParse(result.output);
-    if (parsed.success) {
-      if (parsed.data !== result.output) result.output = parsed.data;
-      return result;
-    }
-    return outputRejected(
-      result,
-      new BatonError(
-        'HANDOFF_INVALID',
-        `${this.settings.name}'s output does not match ${this.settings.contract.id}: ${summarizeIssues(parsed.error)}`,
-        { details: { contract: this.settings.contract.id, side: 'output' } },
-      ),
-    );
+    return checkOutput(result, this.settings.contract, this.settings.name);
   }
 
   /** Re-emits the remote run's events (including nested members') into the caller's sink. */

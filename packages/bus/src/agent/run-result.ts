@@ -1,5 +1,7 @@
 import { type BatonError, RUN_STATUSES, type RunResult, type RunStatus, runResultSchema } from '@baton/core';
 
+import { explainWith } from '../issues.js';
+
 /** Lives in core, beside RunResult; re-exported here where the bus reads results off the wire. */
 export { runResultSchema };
 
@@ -44,12 +46,7 @@ export function readRunResult(value: unknown): RunResult | undefined {
 }
 
 export function explainRunResult(value: unknown): string {
-  const parsed = runResultSchema.safeParse(value);
-  if (parsed.success) return 'valid';
-  return parsed.error.issues
-    .slice(0, 5)
-    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`)
-    .join('; ');
+  return explainWith(runResultSchema, value);
 }
 
 /** The status a run ends with when it stops on `error` before or instead of running. */

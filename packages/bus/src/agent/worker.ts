@@ -16,9 +16,10 @@ import { type AgentInfo, heartbeatEnvelope } from '../registry.js';
 import { checkToken, resolveNamespace, subjects } from '../subjects.js';
 import { busTracer, endSpan, extractTraceContext, HEADER, MessagingSpans } from '../trace-context.js';
 import type { Bus, BusHeaders, BusMessage, BusSubscription } from '../transport/types.js';
-import { type Admission, type AdmissionRules, admit, summarizeIssues } from './admit.js';
+import { type Admission, type AdmissionRules, admit } from './admit.js';
 import { runInInvocation } from './context.js';
-import { errorEnvelope, eventEnvelope, outputRejected, oversizedReply, resultEnvelope } from './replies.js';
+import { checkOutput } from './contract-checks.js';
+import { errorEnvelope, eventEnvelope, oversizedReply, resultEnvelope } from './replies.js';
 import { RunControl } from './run-control.js';
 import { explainRunResult, localResult, readRunResult } from './run-result.js';
 import {
@@ -322,18 +323,7 @@ export class Worker implements AgentWorker {
       );
       return this.failed(envelope, span, error, started);
     }
-    if (result.status !== 'completed') return result;
-    const parsed = this.handoff.output.safeParse(result.output);
-    if (parsed.success) {
-      if (parsed.data !== result.output) result.output = parsed.data;
-      return result;
-    }
-    const error = new BatonError(
-      'HANDOFF_INVALID',
-      `${this.name}'s output does not match ${this.contract}: ${summarizeIssues(parsed.error)}`,
-      { details: { contract: this.contract, side: 'output' } },
-    );
-    return outputRejected(result, error);
+    return checkOutput(result, this.handoff, this.name);
   }
 
   private eventSink(envelope: Envelope): RunEventSink {
