@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { BatonError } from '../errors.js';
 import { costOf, type PriceTable } from '../model/pricing.js';
 import type { ModelResponse, ToolCall } from '../model/types.js';
 
@@ -49,4 +50,18 @@ export function withCost(
 export function schemaName(name: string): string {
   const cleaned = name.replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 64);
   return cleaned === '' ? 'response' : cleaned;
+}
+
+/** An environment setting, or undefined when it is unset or blank. */
+export function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+/** Builds an SDK client; a constructor that rejects its options is a configuration error. */
+export function newClient<T>(label: string, create: () => T): T {
+  try {
+    return create();
+  } catch (error) {
+    throw new BatonError('CONFIG_INVALID', `${label}: ${(error as Error).message}`, { cause: error });
+  }
 }

@@ -5,6 +5,7 @@ import { loadSdk } from '../load-sdk.js';
 import type { SdkErrorClasses } from '../provider-errors.js';
 import { withRetry } from '../retry.js';
 import { cachedClient, type SdkCall, sdkCall, sdkRequest, sdkStream } from '../sdk-call.js';
+import { newClient, nonEmpty } from '../shared.js';
 import { DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, type ProviderOptions } from '../types.js';
 import { fromMessage } from './normalize.js';
 import { type AnthropicThinking, type MessagesRequestSettings, toMessagesBody } from './request.js';
@@ -114,24 +115,18 @@ class AnthropicMessagesModel implements Model {
       // A gateway or local server may need no key; the SDK insists on a credential.
       apiKey = 'not-needed';
     }
-    try {
-      const client = new sdk.Anthropic({
-        ...(apiKey !== undefined ? { apiKey } : {}),
-        baseURL: baseURL ?? null,
-        defaultHeaders: this.#options.headers,
-        maxRetries: 0,
-        timeout: this.#timeoutMs,
-        ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
-      });
-      return { client, sdk };
-    } catch (error) {
-      throw new BatonError('CONFIG_INVALID', `anthropic("${this.id}"): ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
+    const client = newClient(
+      `anthropic("${this.id}")`,
+      () =>
+        new sdk.Anthropic({
+          ...(apiKey !== undefined ? { apiKey } : {}),
+          baseURL: baseURL ?? null,
+          defaultHeaders: this.#options.headers,
+          maxRetries: 0,
+          timeout: this.#timeoutMs,
+          ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
+        }),
+    );
+    return { client, sdk };
   }
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value;
 }

@@ -5,6 +5,7 @@ import { loadSdk } from '../load-sdk.js';
 import type { SdkErrorClasses } from '../provider-errors.js';
 import { withRetry } from '../retry.js';
 import { cachedClient, type SdkCall, sdkCall, sdkRequest, sdkStream } from '../sdk-call.js';
+import { newClient, nonEmpty } from '../shared.js';
 import { DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, type ProviderOptions } from '../types.js';
 import { fromCompletion } from './normalize.js';
 import { type ChatRequestSettings, toChatBody } from './request.js';
@@ -126,26 +127,20 @@ class OpenAIChatModel implements Model {
         `openai("${this.id}") has no API key: set OPENAI_API_KEY, pass { apiKey }, or set OPENAI_BASE_URL / { baseURL } for an OpenAI-compatible server`,
       );
     }
-    try {
-      const client = new sdk.OpenAI({
-        apiKey,
-        baseURL: this.#baseURL ?? null,
-        organization: this.#options.organization ?? null,
-        project: this.#options.project ?? null,
-        defaultHeaders: this.#options.headers,
-        maxRetries: 0,
-        timeout: this.#timeoutMs,
-        ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
-      });
-      return { client, sdk };
-    } catch (error) {
-      throw new BatonError('CONFIG_INVALID', `openai("${this.id}"): ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
+    const client = newClient(
+      `openai("${this.id}")`,
+      () =>
+        new sdk.OpenAI({
+          apiKey,
+          baseURL: this.#baseURL ?? null,
+          organization: this.#options.organization ?? null,
+          project: this.#options.project ?? null,
+          defaultHeaders: this.#options.headers,
+          maxRetries: 0,
+          timeout: this.#timeoutMs,
+          ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
+        }),
+    );
+    return { client, sdk };
   }
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value;
 }
