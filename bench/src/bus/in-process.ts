@@ -1,18 +1,11 @@
 import { InProcessBus, remoteAgent, serveAgent } from '@baton/bus';
 import { EventEmitter } from 'eventemitter3';
 import { benchContract, benchPayload, echoAgent } from './echo.js';
-import { expectCompleted, type RoundPlan, round2, sampleRounds } from './stats.js';
+import { expectCompleted, type RoundPlan, sampleRounds, versusFloor } from './stats.js';
 
 export type { RoundPlan };
 
-export interface InProcessFigures {
-  p50Us: number;
-  p99Us: number;
-  floorP50Us: number;
-  floorP99Us: number;
-  ratio: number;
-  samples: number;
-}
+export type InProcessFigures = ReturnType<typeof versusFloor>;
 
 /**
  * A 1 KiB handoff through remoteAgent → InProcessBus → serveAgent and back (envelope, validation on both
@@ -47,14 +40,5 @@ export async function measureInProcess(plan: RoundPlan): Promise<InProcessFigure
   await caller.close();
   await workerBus.close();
 
-  const p50 = batonSamples.percentile(0.5);
-  const floorP50 = floorSamples.percentile(0.5);
-  return {
-    p50Us: round2(p50),
-    p99Us: round2(batonSamples.percentile(0.99)),
-    floorP50Us: round2(floorP50),
-    floorP99Us: round2(floorSamples.percentile(0.99)),
-    ratio: round2(p50 / floorP50),
-    samples: batonSamples.count,
-  };
+  return versusFloor(batonSamples, floorSamples);
 }

@@ -7,7 +7,7 @@ import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trac
 import { benchContract, benchPayload } from './echo.js';
 import { noopExporter } from './exporter.js';
 
-import { expectCompleted, type RoundPlan, round2, sampleRounds } from './stats.js';
+import { expectCompleted, type RoundPlan, sampleRounds, versusFloor } from './stats.js';
 
 export interface NatsFigures {
   p50Us: number;
@@ -119,19 +119,12 @@ export async function measureNats(plan: RoundPlan): Promise<NatsFigures> {
     });
     await provider.forceFlush();
 
-    const floorP50 = floorSamples.percentile(0.5);
-    const p50 = batonSamples.percentile(0.5);
-    const tracedP50 = tracedSamples.percentile(0.5);
+    const tracedFigures = versusFloor(tracedSamples, floorSamples);
     return {
-      p50Us: round2(p50),
-      p99Us: round2(batonSamples.percentile(0.99)),
-      floorP50Us: round2(floorP50),
-      floorP99Us: round2(floorSamples.percentile(0.99)),
-      ratio: round2(p50 / floorP50),
-      tracedP50Us: round2(tracedP50),
-      tracedP99Us: round2(tracedSamples.percentile(0.99)),
-      tracedRatio: round2(tracedP50 / floorP50),
-      samples: batonSamples.count,
+      ...versusFloor(batonSamples, floorSamples),
+      tracedP50Us: tracedFigures.p50Us,
+      tracedP99Us: tracedFigures.p99Us,
+      tracedRatio: tracedFigures.ratio,
       spansExported: exporter.exported,
     };
   } finally {

@@ -17,7 +17,7 @@ export class Samples {
   }
 }
 
-export function round2(value: number): number {
+function round2(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
@@ -86,5 +86,22 @@ export function expectCompleted(label: string): (value: unknown) => void {
     const result = value as { status?: unknown; error?: unknown };
     if (result?.status !== 'completed')
       throw new Error(`${label} run failed: ${JSON.stringify(result?.error ?? value)}`);
+  };
+}
+
+/** The figures every bus variant reports: its percentiles beside the floor's, and the p50 ratio. */
+export function versusFloor(
+  baton: Samples,
+  floor: Samples,
+): { p50Us: number; p99Us: number; floorP50Us: number; floorP99Us: number; ratio: number; samples: number } {
+  const p50 = baton.percentile(0.5);
+  const floorP50 = floor.percentile(0.5);
+  return {
+    p50Us: round2(p50),
+    p99Us: round2(baton.percentile(0.99)),
+    floorP50Us: round2(floorP50),
+    floorP99Us: round2(floor.percentile(0.99)),
+    ratio: round2(p50 / floorP50),
+    samples: baton.count,
   };
 }
