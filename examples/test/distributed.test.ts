@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type NatsServer, startNatsServer } from '@baton/bus/testing';
+import { isProcessAlive, type NatsServer, startNatsServer } from '@baton/bus/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 const MAIN = fileURLToPath(new URL('../src/distributed/main.ts', import.meta.url));
@@ -49,15 +49,6 @@ function startedPids(stderr: string): { nats: number[]; workers: Record<string, 
   return { nats, workers };
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe('examples/distributed', () => {
   const dirs: string[] = [];
   const children: ChildProcess[] = [];
@@ -90,7 +81,7 @@ describe('examples/distributed', () => {
     expect(Object.keys(pids.workers).sort()).toEqual(['researcher', 'reviewer', 'writer']);
     // Nothing it started outlives it.
     for (const pid of [...pids.nats, ...Object.values(pids.workers)])
-      expect(alive(pid), `pid ${pid} is gone`).toBe(false);
+      expect(isProcessAlive(pid), `pid ${pid} is gone`).toBe(false);
     expect(stderr).toContain('[distributed] every process it started has stopped');
 
     // Progress from the remote runs reached this process, and the report came back.
@@ -126,8 +117,8 @@ describe('examples/distributed', () => {
     expect(pids.nats).toEqual([]);
     expect(Object.keys(pids.workers)).toHaveLength(3);
     for (const pid of Object.values(pids.workers))
-      expect(alive(pid), `worker pid ${pid} is gone`).toBe(false);
+      expect(isProcessAlive(pid), `worker pid ${pid} is gone`).toBe(false);
     // The server it was given is left running.
-    expect(alive(nats.pid)).toBe(true);
+    expect(isProcessAlive(nats.pid)).toBe(true);
   });
 });

@@ -14,6 +14,7 @@ import {
   customAgent,
   echoAgent,
   echoContract,
+  invokeEnvelope,
   type NatsServer,
   resultOf,
   startNatsServer,
@@ -159,22 +160,8 @@ describe('durable invocations (JetStream)', () => {
     const inbox = bus.createInbox();
     bus.subscribe(inbox, (message) => replies.push(message));
     await bus.flush();
-    const envelope = (id: string, delayMs: number): Envelope => ({
-      v: 1,
-      id,
-      kind: 'invoke',
-      contract: echoContract.id,
-      from: 'test',
-      to: 'echo',
-      runId: `run-${id}`,
-      correlationId: id,
-      causationId: null,
-      deadline: Date.now() + 10_000,
-      budget: {},
-      attempt: 1,
-      hop: 0,
-      payload: { text: id, delayMs },
-    });
+    const envelope = (id: string, delayMs: number): Envelope =>
+      invokeEnvelope({ id, runId: `run-${id}`, correlationId: id, payload: { text: id, delayMs } });
     const publish = (value: Envelope, messageId: string) => {
       const h = natsHeaders();
       h.set(HEADER.REPLY_TO, inbox);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { NatsBus } from '@baton/bus';
-import { findNatsServer, startNatsServer } from '@baton/bus/testing';
+import { findNatsServer, isProcessAlive, startNatsServer } from '@baton/bus/testing';
 import { describe, expect, it } from 'vitest';
 
 function portOpen(port: number): Promise<boolean> {
@@ -13,15 +13,6 @@ function portOpen(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('startNatsServer', () => {
@@ -37,7 +28,7 @@ describe('startNatsServer', () => {
       const firstPid = server.pid;
       await server.restart();
       expect(server.pid).not.toBe(firstPid);
-      expect(alive(firstPid)).toBe(false);
+      expect(isProcessAlive(firstPid)).toBe(false);
       expect(await portOpen(server.port)).toBe(true);
       await bus.close();
       await server.kill('SIGKILL');
@@ -49,7 +40,7 @@ describe('startNatsServer', () => {
       await server.stop();
       await other?.stop();
     }
-    expect(alive(server.pid)).toBe(false);
+    expect(isProcessAlive(server.pid)).toBe(false);
     expect(server.storeDir && existsSync(server.storeDir)).toBe(false);
     expect(await portOpen(server.port)).toBe(false);
   });

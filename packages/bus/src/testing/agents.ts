@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import {
   type AgentLike,
   BatonError,
@@ -12,6 +12,7 @@ import {
 } from '@baton/core';
 import { isSpanContextValid, trace } from '@opentelemetry/api';
 import { z } from 'zod';
+import type { Envelope } from '../envelope.js';
 
 /** Core's abortable sleep, re-exported for the conformance agents. */
 export { sleep };
@@ -27,6 +28,28 @@ export const echoContract: HandoffContract<
   input: z.object({ text: z.string(), delayMs: z.number().int().nonnegative().optional() }),
   output: z.object({ text: z.string(), by: z.string().optional() }),
 });
+
+/** A valid invocation of the echo agent, as a caller would send it; `overrides` replace any field. */
+export function invokeEnvelope(overrides: Partial<Envelope> = {}): Envelope {
+  const id = randomUUID();
+  return {
+    v: 1,
+    id,
+    kind: 'invoke',
+    contract: echoContract.id,
+    from: 'test',
+    to: 'echo',
+    runId: randomUUID(),
+    correlationId: id,
+    causationId: null,
+    deadline: Date.now() + 10_000,
+    budget: {},
+    attempt: 1,
+    hop: 0,
+    payload: { text: 'ok' },
+    ...overrides,
+  };
+}
 
 export interface HandAgentOptions {
   name?: string;

@@ -3,6 +3,7 @@ export {
   echoAgent,
   echoContract,
   type HandAgentOptions,
+  invokeEnvelope,
   type Observed,
   resultOf,
   sleep,
@@ -21,6 +22,7 @@ export {
 export {
   findNatsServer,
   freePort,
+  isProcessAlive,
   type NatsServer,
   type NatsServerOptions,
   startNatsServer,

@@ -177,6 +177,16 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   return server;
 }
 
+/** True while a process with this pid exists (signal 0 tests for it without touching it). */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function exited(proc: ChildProcess): boolean {
   return proc.exitCode !== null || proc.signalCode !== null;
 }

@@ -1,34 +1,12 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { BatonError } from '@baton/core';
 import { remoteAgent } from '../../agent/remote.js';
 import { serveAgent } from '../../agent/serve.js';
 import { type DeadLetter, watchDeadLetters } from '../../dead-letter.js';
 import { decodeEnvelope, type Envelope } from '../../envelope.js';
 import { subjects } from '../../subjects.js';
-import { echoAgent, echoContract } from '../agents.js';
+import { echoAgent, echoContract, invokeEnvelope } from '../agents.js';
 import { bytes, type ConformanceCase, waitUntil } from './context.js';
-
-function validInvoke(overrides: Partial<Envelope> = {}): Envelope {
-  const id = randomUUID();
-  return {
-    v: 1,
-    id,
-    kind: 'invoke',
-    contract: 'test.echo@1',
-    from: 'test',
-    to: 'echo',
-    runId: randomUUID(),
-    correlationId: id,
-    causationId: null,
-    deadline: Date.now() + 10_000,
-    budget: {},
-    attempt: 1,
-    hop: 0,
-    payload: { text: 'ok' },
-    ...overrides,
-  };
-}
 
 /** Every way an invocation can be wrong, with the error code the worker must answer. */
 function malformedMessages(): Array<{ what: string; data: Uint8Array; code: string }> {
@@ -36,31 +14,31 @@ function malformedMessages(): Array<{ what: string; data: Uint8Array; code: stri
   return [
     { what: 'bad JSON', data: bytes('{"v":1,"id":'), code: 'ENVELOPE_INVALID' },
     { what: 'missing fields', data: json({ v: 1, id: 'x', kind: 'invoke' }), code: 'ENVELOPE_INVALID' },
-    { what: 'wrong envelope version', data: json({ ...validInvoke(), v: 2 }), code: 'ENVELOPE_INVALID' },
+    { what: 'wrong envelope version', data: json({ ...invokeEnvelope(), v: 2 }), code: 'ENVELOPE_INVALID' },
     {
       what: 'unknown contract',
-      data: json(validInvoke({ contract: 'billing.refund@1' })),
+      data: json(invokeEnvelope({ contract: 'billing.refund@1' })),
       code: 'CONTRACT_UNKNOWN',
     },
     {
       what: 'wrong contract version',
-      data: json(validInvoke({ contract: 'test.echo@2' })),
+      data: json(invokeEnvelope({ contract: 'test.echo@2' })),
       code: 'CONTRACT_VERSION',
     },
     {
       what: 'payload over the limit',
-      data: json(validInvoke({ payload: { text: 'x'.repeat(3_000) } })),
+      data: json(invokeEnvelope({ payload: { text: 'x'.repeat(3_000) } })),
       code: 'PAYLOAD_TOO_LARGE',
     },
     {
       what: 'expired deadline',
-      data: json(validInvoke({ deadline: Date.now() - 1_000 })),
+      data: json(invokeEnvelope({ deadline: Date.now() - 1_000 })),
       code: 'DEADLINE_EXCEEDED',
     },
-    { what: 'too many hops', data: json(validInvoke({ hop: 99 })), code: 'HOP_LIMIT' },
+    { what: 'too many hops', data: json(invokeEnvelope({ hop: 99 })), code: 'HOP_LIMIT' },
     {
       what: 'input against the contract',
-      data: json(validInvoke({ payload: { txt: 'typo' } })),
+      data: json(invokeEnvelope({ payload: { txt: 'typo' } })),
       code: 'HANDOFF_INVALID',
     },
   ];
