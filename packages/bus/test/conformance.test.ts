@@ -25,17 +25,22 @@ function inProcess(): Target {
     async connect() {
       const caller = (root as InProcessBus).connect();
       const worker = (root as InProcessBus).connect();
-      return {
-        caller,
-        worker,
-        close: async () => {
-          await caller.close();
-          await worker.close();
-        },
-      };
+      return pair(caller, worker);
     },
     async teardown() {
       await root?.close();
+    },
+  };
+}
+
+/** A caller and a worker connection, closed together. */
+function pair(caller: Bus, worker: Bus) {
+  return {
+    caller,
+    worker,
+    close: async () => {
+      await caller.close();
+      await worker.close();
     },
   };
 }
@@ -51,14 +56,7 @@ function nats(): Target {
       const servers = (server as NatsServer).url;
       const caller: Bus = await NatsBus.connect({ servers, name: 'caller' });
       const worker: Bus = await NatsBus.connect({ servers, name: 'worker' });
-      return {
-        caller,
-        worker,
-        close: async () => {
-          await caller.close();
-          await worker.close();
-        },
-      };
+      return pair(caller, worker);
     },
     async teardown() {
       await server?.stop();
