@@ -3,7 +3,7 @@ import { BatonError } from '@baton/core';
 import { remoteAgent } from '../../agent/remote.js';
 import { serveAgent } from '../../agent/serve.js';
 import { type DeadLetter, watchDeadLetters } from '../../dead-letter.js';
-import { decodeEnvelope, type Envelope } from '../../envelope.js';
+import { decodeEnvelope } from '../../envelope.js';
 import { subjects } from '../../subjects.js';
 import { echoAgent, echoContract, invokeEnvelope } from '../agents.js';
 import { bytes, type ConformanceCase, waitUntil } from './context.js';
