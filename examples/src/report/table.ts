@@ -1,3 +1,4 @@
+import type { UnpricedUsage } from '@baton/core';
 import type { TeamResult } from '@baton/supervisor';
 
 export interface Column {
@@ -28,8 +29,10 @@ export function formatTokens(tokens: number): string {
   return Math.round(tokens).toLocaleString('en-US');
 }
 
-export function formatCost(usd: number): string {
-  return `$${usd.toFixed(4)}`;
+/** Dollars; a cost with unpriced steps is "unknown" (or "$x + ?" when part of it is known), never $0. */
+export function formatCost(usd: number, unpriced?: UnpricedUsage): string {
+  if (!unpriced || unpriced.steps === 0) return `$${usd.toFixed(4)}`;
+  return usd > 0 ? `$${usd.toFixed(4)} + ?` : 'unknown';
 }
 
 export function formatDuration(ms: number): string {
@@ -59,7 +62,7 @@ export function memberTable(result: TeamResult): string {
     String(report.invocations),
     String(report.steps),
     formatTokens(report.usage.inputTokens + report.usage.outputTokens),
-    formatCost(report.costUsd),
+    formatCost(report.costUsd, report.unpriced),
     formatDuration(report.durationMs),
   ]);
   rows.push([
@@ -68,7 +71,7 @@ export function memberTable(result: TeamResult): string {
     String(reports.reduce((sum, report) => sum + report.invocations, 0)),
     String(reports.reduce((sum, report) => sum + report.steps, 0)),
     formatTokens(result.usage.inputTokens + result.usage.outputTokens),
-    formatCost(result.costUsd),
+    formatCost(result.costUsd, result.unpriced),
     formatDuration(result.durationMs),
   ]);
   return renderTable(MEMBER_COLUMNS, rows);

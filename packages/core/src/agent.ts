@@ -14,6 +14,11 @@ export interface Limits {
   maxCostUsd?: number;
   /** The same tool with the same canonical arguments may be called this many times; the next one stops the run. */
   maxRepeats: number;
+  /**
+   * Extra repeats allowed per action when its last call failed with a retryable error (a timeout, a rate
+   * limit): retrying is not looping, but hammering a call that keeps failing is.
+   */
+  maxRetryRepeats: number;
   /** Consecutive steps whose tool results bring nothing new before the run stops. */
   noProgressSteps: number;
   /** Tool calls of one step that run at once. */
@@ -28,6 +33,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxSteps: 10,
   timeoutMs: 120_000,
   maxRepeats: 1,
+  maxRetryRepeats: 2,
   noProgressSteps: 3,
   toolConcurrency: 4,
   outputRetries: 1,
@@ -162,20 +168,25 @@ export function resolveLimits(overrides: Partial<Limits> | undefined, where: str
     if (!Number.isInteger(limits[key]) || limits[key] < 1)
       throw configError(where, `limits.${key}`, 'an integer ≥ 1');
   }
-  if (!Number.isInteger(limits.outputRetries) || limits.outputRetries < 0) {
-    throw configError(where, 'limits.outputRetries', 'an integer ≥ 0');
+  for (const key of ['outputRetries', 'maxRetryRepeats'] as const) {
+    if (!Number.isInteger(limits[key]) || limits[key] < 0)
+      throw configError(where, `limits.${key}`, 'an integer ≥ 0');
   }
-  if (!(limits.timeoutMs > 0))
-    throw configError(where, 'limits.timeoutMs', 'a positive number of milliseconds');
-  if (limits.maxTokens !== undefined && !(limits.maxTokens > 0)) {
-    throw configError(where, 'limits.maxTokens', 'a positive number');
+  if (!isPositiveFinite(limits.timeoutMs))
+    throw configError(where, 'limits.timeoutMs', 'a positive, finite number of milliseconds');
+  if (limits.maxTokens !== undefined && !isPositiveFinite(limits.maxTokens)) {
+    throw configError(where, 'limits.maxTokens', 'a positive, finite number');
   }
-  if (limits.maxCostUsd !== undefined && !(limits.maxCostUsd > 0)) {
-    throw configError(where, 'limits.maxCostUsd', 'a positive number of dollars');
+  if (limits.maxCostUsd !== undefined && !isPositiveFinite(limits.maxCostUsd)) {
+    throw configError(where, 'limits.maxCostUsd', 'a positive, finite number of dollars');
   }
   if (!(limits.warnAt > 0 && limits.warnAt <= 1))
     throw configError(where, 'limits.warnAt', 'a fraction in (0, 1]');
   return Object.freeze(limits);
+}
+
+function isPositiveFinite(value: unknown): boolean {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0;
 }
 
 function dropUndefined<T extends object>(value: T): Partial<T> {

@@ -33,6 +33,8 @@ export const ERROR_CODES = {
   DELEGATION_INVALID: { category: 'user', retryable: false },
   GUARDRAIL_TRIPPED: { category: 'user', retryable: false },
   MEMORY_OPTED_OUT: { category: 'user', retryable: false },
+  /** A cost limit is set but a model's price is unknown: the limit could never be enforced. */
+  PRICE_UNKNOWN: { category: 'user', retryable: false },
   // Model providers.
   PROVIDER_AUTH: { category: 'provider', retryable: false },
   PROVIDER_RATE_LIMIT: { category: 'provider', retryable: true },

@@ -16,7 +16,10 @@ export {
   type BudgetLimits,
   type BudgetRemaining,
   type BudgetUsage,
+  breachError,
+  budgetChargeSchema,
   budgetRemainingSchema,
+  limitsFromRemaining,
 } from './budget.js';
 export {
   abortReason,
@@ -73,6 +76,14 @@ export * from './providers/index.js';
 export { type ResumeOptions, type RunStream, resume, run, stream } from './run/run.js';
 export { runResultSchema, usageSchema } from './run/schemas.js';
 export {
+  currentRunScope,
+  inheritRunScope,
+  type RunScope,
+  runInScope,
+  type ScopedOptions,
+} from './run/scope.js';
+export { stoppedStatus } from './run/stop-status.js';
+export {
   type AgentLike,
   type ApprovalDecision,
   type ApprovalHandler,
@@ -84,8 +95,10 @@ export {
   type RunResult,
   type RunState,
   type RunStatus,
+  type SpentTotals,
   type ToolPolicy,
   type ToolRecord,
+  type UnpricedUsage,
 } from './run/types.js';
 export { countTokens, estimateTokens, loadTokenizer, type Truncated, truncateToTokens } from './tokens.js';
 export {
@@ -105,5 +118,6 @@ export { formatToolResult, parseToolResult } from './tools/format.js';
 export { ToolError, type ToolFailure, type ToolResult } from './tools/result.js';
 export { BatonAttr, GenAI, GenAIOperation } from './tracing/attributes.js';
 // Small utilities the other packages share.
-export { sleep } from './util/abort.js';
+export { raceAbort, sleep } from './util/abort.js';
 export { editDistance } from './util/edit-distance.js';
+export { type LongTimer, MAX_TIMER_MS, setLongTimeout, timerDelay } from './util/timers.js';

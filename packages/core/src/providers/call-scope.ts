@@ -1,4 +1,5 @@
 import { abortReason, BatonError } from '../errors.js';
+import { timerDelay } from '../util/timers.js';
 
 /**
  * The lifetime of one HTTP call to a provider: aborts it when the caller's signal aborts or when no
@@ -35,7 +36,7 @@ export class CallScope {
     this.#timer = setTimeout(() => {
       this.#timedOut = true;
       this.#controller.abort(this.timeoutError());
-    }, this.#timeoutMs);
+    }, timerDelay(this.#timeoutMs));
   }
 
   /** Closes the HTTP request (a consumer stopped reading the stream). */

@@ -1,5 +1,6 @@
 import type { PriceTable } from '../model/pricing.js';
 import type { ModelResponse, ModelStreamEvent } from '../model/types.js';
+import { timerDelay } from '../util/timers.js';
 import { CallScope } from './call-scope.js';
 import { type SdkErrorClasses, toProviderError } from './provider-errors.js';
 import { withCost } from './shared.js';
@@ -49,7 +50,7 @@ function scopeFor(call: SdkCall): CallScope {
 }
 
 function options(call: SdkCall, scope: CallScope): SdkRequestOptions {
-  return { signal: scope.signal, maxRetries: 0, timeout: call.timeoutMs };
+  return { signal: scope.signal, maxRetries: 0, timeout: timerDelay(call.timeoutMs) };
 }
 
 /** A non-streamed request: abort and inactivity timeout through a CallScope, errors mapped, cost added. */

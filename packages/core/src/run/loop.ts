@@ -1,18 +1,21 @@
 import type { Span } from '@opentelemetry/api';
 import type { Agent } from '../agent.js';
-import type { BudgetDimension } from '../budget.js';
-import { abortReason, BatonError } from '../errors.js';
+import { Budget, type BudgetDimension, breachError } from '../budget.js';
+import { BatonError } from '../errors.js';
 import { costOf } from '../model/pricing.js';
 import type { Message, ModelRequest, ToolSpec } from '../model/types.js';
 import { addUsage, totalTokens } from '../model/usage.js';
 import { BatonAttr, GenAI, GenAIOperation } from '../tracing/attributes.js';
 import { activeContext, contextWithSpan, failSpan, startSpan, tracerFor } from '../tracing/spans.js';
+import { raceAbort } from '../util/abort.js';
 import { randomUuid } from '../util/ids.js';
+import { type LongTimer, setLongTimeout } from '../util/timers.js';
 import { checkFinalAnswer, responseSchemaFor } from './final-answer.js';
 import { callModel, type ModelStepContext } from './model-step.js';
 import { buildResult } from './result.js';
+import { inheritRunScope } from './scope.js';
 import { freshState, type LoopState, okToolNames } from './state.js';
-import { runToolStep, type ToolStepContext } from './tool-step.js';
+import { runToolStep, stopOnAbort, type ToolStepContext } from './tool-step.js';
 import type { RunOptions, RunResult, RunStatus } from './types.js';
 
 interface Outcome {
@@ -29,10 +32,11 @@ interface Outcome {
 export async function executeRun<I, O>(
   agent: Agent<I, O>,
   input: I,
-  options: RunOptions = {},
+  given: RunOptions = {},
   resumed?: LoopState,
 ): Promise<RunResult<O>> {
   const started = performance.now();
+  const options = inheritRunScope(given);
   const tracer = tracerFor(options.tracer);
   const parent = options.traceContext ?? activeContext();
   const span = startSpan(tracer, `invoke_agent ${agent.name}`, parent);
@@ -61,7 +65,8 @@ export async function executeRun<I, O>(
   const controller = new AbortController();
   const signal = controller.signal;
   const onCallerAbort = () => controller.abort(options.signal?.reason);
-  let timer: NodeJS.Timeout | undefined;
+  const lease = leaseFor(agent, state, options.budget);
+  let timer: LongTimer | undefined;
   if (!outcome) {
     const now = Date.now();
     let deadline = now + limits.timeoutMs - state.elapsedBeforeMs;
@@ -69,20 +74,17 @@ export async function executeRun<I, O>(
     const teamFirst = teamDeadline !== undefined && teamDeadline < deadline;
     if (teamFirst) deadline = teamDeadline;
     // The error is built only when the timer fires: an Error captures a stack, too heavy for every run.
-    timer = setTimeout(
-      () => {
-        controller.abort(
-          teamFirst
-            ? new BatonError('DEADLINE_EXCEEDED', 'The run reached the deadline it was given')
-            : new BatonError('TIMEOUT', `The run exceeded its ${limits.timeoutMs} ms timeout`),
-        );
-      },
-      Math.max(0, deadline - now),
-    );
+    timer = setLongTimeout(() => {
+      controller.abort(
+        teamFirst
+          ? new BatonError('DEADLINE_EXCEEDED', 'The run reached the deadline it was given')
+          : new BatonError('TIMEOUT', `The run exceeded its ${limits.timeoutMs} ms timeout`),
+      );
+    }, deadline - now);
     if (options.signal?.aborted) controller.abort(options.signal.reason);
     else options.signal?.addEventListener('abort', onCallerAbort, { once: true });
     try {
-      outcome = await loop(agent, state, options, {
+      outcome = await loop(agent, state, options, lease, {
         model: agent.config.model,
         tracer,
         parent: runContext,
@@ -96,7 +98,7 @@ export async function executeRun<I, O>(
     } catch (caught) {
       outcome = signal.aborted ? stopOnAbort(signal) : { status: 'failed', error: BatonError.wrap(caught) };
     } finally {
-      clearTimeout(timer);
+      timer?.clear();
       options.signal?.removeEventListener('abort', onCallerAbort);
     }
   }
@@ -106,6 +108,7 @@ export async function executeRun<I, O>(
     spanId: span.spanContext().spanId,
     durationMs: state.elapsedBeforeMs + (performance.now() - started),
   });
+  if (lease) addSpent(result, lease);
   if (span.isRecording()) {
     span.setAttributes({
       [BatonAttr.RUN_STATUS]: result.status,
@@ -127,6 +130,7 @@ async function loop(
   agent: Agent,
   state: LoopState,
   options: RunOptions,
+  lease: Budget | undefined,
   model: ModelStepContext,
 ): Promise<Outcome> {
   const { signal, events } = model;
@@ -139,6 +143,7 @@ async function loop(
     parent: model.parent,
     events,
     signal,
+    budget: lease,
   };
   const tools = toolSpecsOf(agent);
   const responseSchema = responseSchemaFor(agent);
@@ -148,10 +153,18 @@ async function loop(
     if (outcome.stop) return outcome;
   }
   for (;;) {
+    // A remote member's lease settles each step with its caller first: the check must see what siblings spent.
+    const settling = lease?.settled();
+    if (settling) {
+      try {
+        await raceAbort(settling, signal);
+      } catch {
+        // Aborted while settling: the check below says why.
+      }
+    }
     if (signal.aborted) return stopOnAbort(signal);
-    const breach = budgetBreach(agent, state, options);
-    if (breach)
-      return { status: breach.code === 'DEADLINE_EXCEEDED' ? 'timeout' : 'budget_exceeded', error: breach };
+    const breach = lease?.breach();
+    if (breach) return { status: statusOfBreach(breach.code), error: breachError(breach) };
     if (state.step >= limits.maxSteps) {
       return {
         status: 'max_steps',
@@ -182,11 +195,22 @@ async function loop(
     } catch (caught) {
       return signal.aborted ? stopOnAbort(signal) : { status: 'failed', error: BatonError.wrap(caught) };
     }
-    const cost = response.costUsd ?? costOf(response.model, response.usage) ?? 0;
+    const cost = response.costUsd ?? costOf(response.model, response.usage);
     addUsage(state.usage, response.usage);
-    state.costUsd += cost;
-    const charge = { steps: 1, costUsd: cost, ...(response.usage ? { usage: response.usage } : {}) };
-    options.budget?.charge(charge);
+    if (cost !== undefined) state.costUsd += cost;
+    else notePriceUnknown(state, response.model);
+    if (lease) {
+      const charge: Parameters<Budget['charge']>[0] = { steps: 1 };
+      if (response.usage) charge.usage = response.usage;
+      if (cost === undefined) charge.unpricedSteps = 1;
+      else charge.costUsd = cost;
+      lease.charge(charge);
+      // A cost limit that cannot be enforced is a configuration error, said at the first unpriced call.
+      if (cost === undefined && lease.limitsCost) {
+        const unknown = lease.breach();
+        if (unknown?.code === 'PRICE_UNKNOWN') return { status: 'failed', error: breachError(unknown) };
+      }
+    }
     if (response.text) state.lastText = response.text;
     const assistant: Message = { role: 'assistant', content: response.text };
     if (response.toolCalls.length > 0) assistant.toolCalls = response.toolCalls;
@@ -226,6 +250,41 @@ async function loop(
     const outcome = await runToolStep(response.toolCalls, toolContext);
     if (outcome.stop) return outcome;
   }
+}
+
+/**
+ * The run's own lease: the agent's token and dollar limits, drawn from the ledger it was given. Nested
+ * runs started by its tools draw from it too, so the agent's limits hold for everything it sets off.
+ * A run with no ledger and no such limit has nothing to enforce and skips the allocation.
+ */
+function leaseFor(agent: Agent, state: LoopState, parent: Budget | undefined): Budget | undefined {
+  const { maxTokens, maxCostUsd } = agent.limits;
+  if (!parent && maxTokens === undefined && maxCostUsd === undefined) return undefined;
+  const limits: { maxTokens?: number; maxCostUsd?: number } = {};
+  // A resumed run has spent part of its own limits already.
+  if (maxTokens !== undefined) limits.maxTokens = Math.max(0, maxTokens - totalTokens(state.usage));
+  if (maxCostUsd !== undefined) limits.maxCostUsd = Math.max(0, maxCostUsd - state.costUsd);
+  return new Budget(limits, parent);
+}
+
+function statusOfBreach(code: string): RunStatus {
+  if (code === 'DEADLINE_EXCEEDED') return 'timeout';
+  if (code === 'PRICE_UNKNOWN') return 'failed';
+  return 'budget_exceeded';
+}
+
+function notePriceUnknown(state: LoopState, model: string): void {
+  state.unpricedSteps = (state.unpricedSteps ?? 0) + 1;
+  state.unpricedModels ??= [];
+  if (!state.unpricedModels.includes(model)) state.unpricedModels.push(model);
+}
+
+/** What the lease spent beyond the run's own steps: runs its tools started, charged here. */
+function addSpent(result: RunResult, lease: Budget): void {
+  const used = lease.used;
+  if (used.steps === result.steps && used.tokens === totalTokens(result.usage)) return;
+  result.spent = { steps: used.steps, tokens: used.tokens, costUsd: used.costUsd };
+  if (used.unpricedSteps) result.spent.unpricedSteps = used.unpricedSteps;
 }
 
 function prepareMessages(
@@ -293,26 +352,6 @@ function toolSpecsOf(agent: Agent): ToolSpec[] {
   return list;
 }
 
-function budgetBreach(agent: Agent, state: LoopState, options: RunOptions): BatonError | undefined {
-  const { maxTokens, maxCostUsd } = agent.limits;
-  if (maxTokens !== undefined && totalTokens(state.usage) >= maxTokens) {
-    return new BatonError(
-      'BUDGET_TOKENS',
-      `The run used ${totalTokens(state.usage)} of its ${maxTokens} tokens`,
-    );
-  }
-  if (maxCostUsd !== undefined && state.costUsd >= maxCostUsd) {
-    return new BatonError(
-      'BUDGET_COST',
-      `The run spent $${state.costUsd.toFixed(4)} of its $${maxCostUsd} budget`,
-    );
-  }
-  const shared = options.budget?.breach();
-  return shared
-    ? new BatonError(shared.code, shared.message, { details: { limit: shared.limit, used: shared.used } })
-    : undefined;
-}
-
 function warnNearLimits(agent: Agent, state: LoopState, options: RunOptions): void {
   const { limits } = agent;
   const checks: [BudgetDimension, number, number | undefined][] = [
@@ -337,12 +376,6 @@ function warnNearLimits(agent: Agent, state: LoopState, options: RunOptions): vo
       max,
     });
   }
-}
-
-function stopOnAbort(signal: AbortSignal): Outcome {
-  const error = abortReason(signal);
-  const timedOut = error.code === 'TIMEOUT' || error.code === 'DEADLINE_EXCEEDED';
-  return { status: timedOut ? 'timeout' : 'aborted', error };
 }
 
 function annotateRunSpan(span: Span, agent: Agent, state: LoopState, options: RunOptions): void {

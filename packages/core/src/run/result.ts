@@ -41,6 +41,9 @@ export function buildResult<O>(agent: Agent, state: LoopState, parts: ResultPart
     agent: agent.name,
   };
   if (parts.error) result.error = parts.error.toJSON();
+  if (state.unpricedSteps) {
+    result.unpriced = { steps: state.unpricedSteps, models: [...(state.unpricedModels ?? [])] };
+  }
   if (parts.status === 'awaiting_approval') result.state = toRunState(agent, state);
   return result;
 }

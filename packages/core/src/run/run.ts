@@ -50,7 +50,8 @@ export interface RunStream<O = unknown> extends AsyncIterable<RunEvent> {
 
 /**
  * Runs an agent and yields its events as they happen (run start, steps, streamed text, tool calls, limit
- * warnings, ...), ending after the run ends. Events also reach `options.events` if given.
+ * warnings, ...), ending after the run ends. Events also reach `options.events` if given. Leaving the
+ * loop early (`break`, a thrown error) cancels the run: nobody is reading, so nobody should be paying.
  */
 export function stream<I, O>(agent: AgentLike<I, O>, input: I, options: RunOptions = {}): RunStream<O> {
   const hub = new RunEvents();
@@ -63,8 +64,14 @@ export function stream<I, O>(agent: AgentLike<I, O>, input: I, options: RunOptio
     queue.push(event);
     wake?.();
   });
-  const result = run(agent, input, { ...options, events: hub }).finally(() => {
+  const controller = new AbortController();
+  const callerSignal = options.signal;
+  const onCallerAbort = () => controller.abort(callerSignal?.reason);
+  if (callerSignal?.aborted) onCallerAbort();
+  else callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+  const result = run(agent, input, { ...options, events: hub, signal: controller.signal }).finally(() => {
     finished = true;
+    callerSignal?.removeEventListener('abort', onCallerAbort);
     wake?.();
   });
   // The result is also delivered through the iterator; this keeps an unconsumed rejection from crashing.
@@ -73,16 +80,22 @@ export function stream<I, O>(agent: AgentLike<I, O>, input: I, options: RunOptio
   return {
     result,
     async *[Symbol.asyncIterator]() {
-      for (;;) {
-        while (queue.length > 0) yield queue.shift() as RunEvent;
-        if (finished) {
-          await result;
-          return;
+      try {
+        for (;;) {
+          while (queue.length > 0) yield queue.shift() as RunEvent;
+          if (finished) {
+            await result;
+            return;
+          }
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+          wake = undefined;
         }
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-        wake = undefined;
+      } finally {
+        if (!finished) {
+          controller.abort(new BatonError('ABORTED', 'The stream was closed before the run ended'));
+        }
       }
     },
   };

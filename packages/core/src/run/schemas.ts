@@ -24,6 +24,15 @@ export const runResultSchema = z.object({
   steps: z.number().int().nonnegative(),
   usage: usageSchema,
   costUsd: z.number().nonnegative(),
+  unpriced: z.object({ steps: z.number().int().nonnegative(), models: z.array(z.string()) }).optional(),
+  spent: z
+    .object({
+      steps: z.number().int().nonnegative(),
+      tokens: z.number().nonnegative(),
+      costUsd: z.number().nonnegative(),
+      unpricedSteps: z.number().int().nonnegative().optional(),
+    })
+    .optional(),
   durationMs: z.number().nonnegative(),
   runId: z.string(),
   traceId: z.string(),

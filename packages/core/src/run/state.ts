@@ -29,6 +29,12 @@ export interface LoopState {
   warned: BudgetDimension[] | undefined;
   lastText: string | undefined;
   pending: RunState['pending'];
+  /** Steps whose cost is unknown, and the models they used. */
+  unpricedSteps?: number;
+  unpricedModels?: string[];
+  /** Per canonical action: retries allowed after a retryable failure, and whether the last try failed so. */
+  retries?: Record<string, number>;
+  retryable?: string[];
 }
 
 /** Tools that returned at least one ok result (what required tools are checked against). */
@@ -79,6 +85,12 @@ export function toRunState(agent: Agent, state: LoopState): RunState {
     outputRetries: state.outputRetries,
   };
   if (state.pending) snapshot.pending = structuredClone(state.pending);
+  if (state.unpricedSteps) {
+    snapshot.unpricedSteps = state.unpricedSteps;
+    snapshot.unpricedModels = [...(state.unpricedModels ?? [])];
+  }
+  if (state.retries) snapshot.retries = { ...state.retries };
+  if (state.retryable?.length) snapshot.retryable = [...state.retryable];
   return snapshot;
 }
 
@@ -98,7 +110,7 @@ export function restoreState(agent: Agent, raw: unknown): LoopState {
       `Cannot resume: the state belongs to agent "${state.agent}", not "${agent.name}"`,
     );
   }
-  return {
+  const restored: LoopState = {
     runId: state.runId,
     traceId: state.traceId,
     input: state.input,
@@ -118,6 +130,13 @@ export function restoreState(agent: Agent, raw: unknown): LoopState {
     lastText: undefined,
     pending: state.pending,
   };
+  if (state.unpricedSteps) {
+    restored.unpricedSteps = state.unpricedSteps;
+    restored.unpricedModels = state.unpricedModels ?? [];
+  }
+  if (state.retries) restored.retries = state.retries;
+  if (state.retryable) restored.retryable = state.retryable;
+  return restored;
 }
 
 const toolCallSchema = z.object({
@@ -203,4 +222,8 @@ export const runStateSchema = z.object({
       decided: z.record(z.string(), decisionSchema),
     })
     .optional(),
+  unpricedSteps: z.number().int().nonnegative().optional(),
+  unpricedModels: z.array(z.string()).optional(),
+  retries: z.record(z.string(), z.number().int().nonnegative()).optional(),
+  retryable: z.array(z.string()).optional(),
 });

@@ -1,10 +1,11 @@
 import { type Context, SpanStatusCode, type Tracer } from '@opentelemetry/api';
 import type { Agent } from '../agent.js';
-import { BatonError } from '../errors.js';
+import type { Budget } from '../budget.js';
+import { abortReason, BatonError } from '../errors.js';
 import type { RunEventSink } from '../events/emitter.js';
 import type { ToolCall } from '../model/types.js';
 import { formatToolResult } from '../tools/format.js';
-import { invokeTool } from '../tools/invoke.js';
+import { invokeTool, type ToolInvocation } from '../tools/invoke.js';
 import { type ToolResult, toolFailure } from '../tools/result.js';
 import { type PreparedCall, prepareToolCall } from '../tools/validate.js';
 import { BatonAttr, GenAI, GenAIOperation } from '../tracing/attributes.js';
@@ -13,6 +14,7 @@ import { raceAbort } from '../util/abort.js';
 import { canonicalJson, digest } from '../util/canonical.js';
 import { mapConcurrent } from '../util/concurrency.js';
 import type { LoopState } from './state.js';
+import { stoppedStatus } from './stop-status.js';
 import type { ApprovalDecision, RunOptions, RunStatus, ToolRecord } from './types.js';
 
 export interface ToolStepContext {
@@ -23,6 +25,8 @@ export interface ToolStepContext {
   parent: Context;
   events: RunEventSink | undefined;
   signal: AbortSignal;
+  /** The run's lease: what tools that start other runs draw from. */
+  budget: Budget | undefined;
 }
 
 interface CallOutcome {
@@ -33,6 +37,12 @@ interface CallOutcome {
 
 export type ToolStepOutcome = { stop: false } | { stop: true; status: RunStatus; error?: BatonError };
 
+/** How a run stopped from outside ends (see stoppedStatus). */
+export function stopOnAbort(signal: AbortSignal): { stop: true; status: RunStatus; error: BatonError } {
+  const error = abortReason(signal);
+  return { stop: true, status: stoppedStatus(error.code), error };
+}
+
 /**
  * Executes the tool calls of one step: validation, repeated-action detection, approvals, then the calls
  * themselves concurrently (bounded). Results are appended as tool messages in the order of the calls.
@@ -42,8 +52,9 @@ export async function runToolStep(calls: ToolCall[], ctx: ToolStepContext): Prom
   const prepared = calls.map((call) => prepareToolCall(call, agent.tools, ctx.options.toolPolicy));
 
   const decided = state.pending?.decided ?? {};
+  const keys = calls.map((call, index) => actionKey(call, prepared[index] as PreparedCall));
   if (!state.pending) {
-    const repeated = findRepeatedAction(calls, prepared, state, agent.limits.maxRepeats);
+    const repeated = findRepeatedAction(calls, keys, state, agent.limits);
     if (repeated) return { stop: true, status: 'repeated_action', error: repeated };
   }
 
@@ -60,7 +71,10 @@ export async function runToolStep(calls: ToolCall[], ctx: ToolStepContext): Prom
     const { content, isError, record } = results[index] as CallOutcome;
     state.messages.push({ role: 'tool', toolCallId: call.id, toolName: call.name, content, isError });
     state.toolRecords.push(record);
+    noteRetryable(state, keys[index] as string, record);
   }
+  // Tools stopped by the run's timer or an abort failed for that reason, not for lack of progress.
+  if (ctx.signal.aborted) return stopOnAbort(ctx.signal);
   state.stepsWithoutProgress = (state.seen?.length ?? 0) > before ? 0 : state.stepsWithoutProgress + 1;
   if (state.stepsWithoutProgress >= agent.limits.noProgressSteps) {
     return {
@@ -75,27 +89,52 @@ export async function runToolStep(calls: ToolCall[], ctx: ToolStepContext): Prom
   return { stop: false };
 }
 
+function actionKey(call: ToolCall, prepared: PreparedCall): string {
+  return `${call.name}:${canonicalJson(prepared.ok ? prepared.args : call.arguments)}`;
+}
+
+/**
+ * The same tool with the same arguments again is a loop — unless its last try failed with a retryable
+ * error (a timeout, a rate limit, a flaky API): then trying again is what a careful agent does, and
+ * `maxRetryRepeats` such retries pass. Hammering a call that keeps failing still stops the run.
+ */
 function findRepeatedAction(
   calls: ToolCall[],
-  prepared: PreparedCall[],
+  keys: string[],
   state: LoopState,
-  maxRepeats: number,
+  limits: Agent['limits'],
 ): BatonError | undefined {
   for (const [index, call] of calls.entries()) {
-    const entry = prepared[index] as PreparedCall;
-    const key = `${call.name}:${canonicalJson(entry.ok ? entry.args : call.arguments)}`;
+    const key = keys[index] as string;
     state.actionCounts ??= {};
     const count = (state.actionCounts[key] ?? 0) + 1;
+    if (count > limits.maxRepeats && state.retryable?.includes(key)) {
+      const retries = state.retries?.[key] ?? 0;
+      if (retries < limits.maxRetryRepeats) {
+        state.retries ??= {};
+        state.retries[key] = retries + 1;
+        continue;
+      }
+    }
     state.actionCounts[key] = count;
-    if (count > maxRepeats) {
+    if (count > limits.maxRepeats) {
       return new BatonError(
         'REPEATED_ACTION',
-        `"${call.name}" was called again with the same arguments (${count} times, limit ${maxRepeats})`,
+        `"${call.name}" was called again with the same arguments (${count} times, limit ${limits.maxRepeats})`,
         { details: { tool: call.name, args: call.arguments, count } },
       );
     }
   }
   return undefined;
+}
+
+function noteRetryable(state: LoopState, key: string, record: ToolRecord): void {
+  const retryable = !record.ok && record.error?.retryable === true;
+  const listed = state.retryable?.includes(key) ?? false;
+  if (retryable && !listed) {
+    state.retryable ??= [];
+    state.retryable.push(key);
+  } else if (!retryable && listed) state.retryable = state.retryable?.filter((entry) => entry !== key);
 }
 
 /**
@@ -136,6 +175,8 @@ async function settleApprovals(
       }
     }
     if (!decision) {
+      // Nobody can answer in this process: say so, so whoever watches the events can ask a person.
+      if (!options.approve) emitApproval(ctx, 'approval.requested', call);
       awaiting.push(call.id);
       continue;
     }
@@ -228,14 +269,17 @@ async function executeCall(
   let attempts = 0;
   let cached = false;
   if (prepared.ok) {
-    const invocation = {
+    const invocation: ToolInvocation = {
       runId: state.runId,
       agent: agent.name,
       step: state.step,
       toolCallId: call.id,
       signal: ctx.signal,
       callCounts: state.toolCallCounts,
+      budget: ctx.budget,
     };
+    if (ctx.options.userId !== undefined) invocation.userId = ctx.options.userId;
+    if (ctx.options.sessionId !== undefined) invocation.sessionId = ctx.options.sessionId;
     const outcome = recording
       ? await withContext(contextWithSpan(ctx.parent, span), () =>
           invokeTool(prepared.tool, prepared.args, invocation),

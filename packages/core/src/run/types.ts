@@ -65,7 +65,18 @@ export interface RunResult<O = unknown> {
   error?: BatonErrorJSON;
   steps: number;
   usage: Usage;
+  /** Dollars of the steps whose price is known; see `unpriced` for the rest. */
   costUsd: number;
+  /**
+   * Present when some steps had no price (a model missing from the price table, or no usage reported):
+   * their cost is unknown, not zero, and `costUsd` covers only the priced ones.
+   */
+  unpriced?: UnpricedUsage;
+  /**
+   * What the run's ledger lease spent in all: its own steps plus every run its tools started (local
+   * runs, teams, remote agents), which drew from it. Present when that differs from the run's own usage.
+   */
+  spent?: SpentTotals;
   durationMs: number;
   runId: string;
   traceId: string;
@@ -74,6 +85,18 @@ export interface RunResult<O = unknown> {
   agent: string;
   /** Present when status is `awaiting_approval`: resume with `resume(agent, state, ...)`. */
   state?: RunState;
+}
+
+export interface UnpricedUsage {
+  steps: number;
+  models: string[];
+}
+
+export interface SpentTotals {
+  steps: number;
+  tokens: number;
+  costUsd: number;
+  unpricedSteps?: number;
 }
 
 export type ApprovalDecision =
@@ -159,6 +182,12 @@ export interface RunState {
   /** Calls per tool in this run, for per-run rate limits. */
   toolCallCounts: Record<string, number>;
   outputRetries: number;
+  unpricedSteps?: number;
+  unpricedModels?: string[];
+  /** Retries taken per canonical action after retryable failures (loop detection lets a few through). */
+  retries?: Record<string, number>;
+  /** Canonical actions whose last call failed with a retryable error. */
+  retryable?: string[];
   /** The step's tool calls that wait for a decision, when paused for approval. */
   pending?: { toolCalls: ToolCall[]; awaiting: string[]; decided: Record<string, ApprovalDecision> };
 }

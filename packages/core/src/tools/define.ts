@@ -190,7 +190,8 @@ function normalizeRetry(retry: ToolConfig<unknown, unknown>['retry'], where: str
   if (!Number.isInteger(policy.attempts) || policy.attempts < 1) {
     throw configError(where, 'retry.attempts', 'an integer ≥ 1 (total attempts)');
   }
-  if (policy.initialDelayMs < 0 || policy.maxDelayMs < policy.initialDelayMs) {
+  const finite = Number.isFinite(policy.initialDelayMs) && Number.isFinite(policy.maxDelayMs);
+  if (!finite || policy.initialDelayMs < 0 || policy.maxDelayMs < policy.initialDelayMs) {
     throw configError(where, 'retry', 'delays with 0 ≤ initialDelayMs ≤ maxDelayMs');
   }
   return policy;

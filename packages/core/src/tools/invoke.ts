@@ -1,7 +1,10 @@
 import { LRUCache } from 'lru-cache';
+import type { Budget } from '../budget.js';
 import { abortReason, BatonError } from '../errors.js';
+import { runInScope } from '../run/scope.js';
 import { backoffDelay, sleep } from '../util/abort.js';
 import { canonicalJson } from '../util/canonical.js';
+import { type LongTimer, setLongTimeout } from '../util/timers.js';
 import type { AnyTool, ToolContext } from './define.js';
 import { failureFromError, type ToolResult, toolFailure } from './result.js';
 
@@ -14,6 +17,10 @@ export interface ToolInvocation {
   signal: AbortSignal;
   /** Calls per tool so far in this run, for `rateLimit.perRun`; updated here. */
   callCounts: Record<string, number>;
+  /** The run's lease; runs the tool starts draw from it. */
+  budget: Budget | undefined;
+  userId?: string;
+  sessionId?: string;
 }
 
 export interface ToolOutcome {
@@ -76,7 +83,7 @@ function attemptOnce(
     let stoppedBy: BatonError | undefined;
     const finish = (result: ToolResult) => {
       if (timer === undefined) return;
-      clearTimeout(timer);
+      timer.clear();
       timer = undefined;
       call.signal.removeEventListener('abort', onRunAbort);
       resolve(result);
@@ -87,7 +94,7 @@ function attemptOnce(
       finish(failureFromError(reason));
     };
     const onRunAbort = () => stop(abortReason(call.signal));
-    let timer: NodeJS.Timeout | undefined = setTimeout(() => {
+    let timer: LongTimer | undefined = setLongTimeout(() => {
       stop(
         new BatonError('TOOL_TIMEOUT', `Tool "${tool.name}" did not finish within ${tool.timeoutMs} ms`, {
           hint: 'Try narrower arguments, or continue without this result.',
@@ -109,9 +116,21 @@ function attemptOnce(
         return controller.signal;
       },
     };
+    // Whatever the tool starts (a run, a team, a remote agent) draws from this run's lease and stops with
+    // this call: the scope carries both without the tool passing anything along.
+    const scope = {
+      runId: call.runId,
+      agent: call.agent,
+      budget: call.budget,
+      get signal(): AbortSignal {
+        return context.signal;
+      },
+      ...(call.userId === undefined ? {} : { userId: call.userId }),
+      ...(call.sessionId === undefined ? {} : { sessionId: call.sessionId }),
+    };
     let work: Promise<unknown>;
     try {
-      work = Promise.resolve(tool.execute(args as never, context));
+      work = Promise.resolve(runInScope(scope, () => tool.execute(args as never, context)));
     } catch (thrown) {
       work = Promise.reject(thrown);
     }

@@ -39,6 +39,7 @@ interface Entry {
     usage: {
       input_tokens: number;
       output_tokens: number;
+      total_tokens?: number;
       cached_input_tokens?: number;
       reasoning_tokens?: number;
       raw?: { cache_read_input_tokens?: number; cache_creation_input_tokens?: number };
@@ -86,9 +87,13 @@ function expectNormalized(entry: Entry, response: ModelResponse): void {
   }
   const usage = expected.usage;
   if (entry.wire_format === 'openai-chat') {
+    // Reasoning reported beside completion_tokens (xAI: total = prompt + completion + reasoning) is output.
+    const reasoningOutside =
+      (usage.reasoning_tokens ?? 0) > 0 &&
+      usage.total_tokens === usage.input_tokens + usage.output_tokens + (usage.reasoning_tokens ?? 0);
     expect(response.usage).toEqual({
       inputTokens: usage.input_tokens,
-      outputTokens: usage.output_tokens,
+      outputTokens: usage.output_tokens + (reasoningOutside ? (usage.reasoning_tokens ?? 0) : 0),
       cachedInputTokens: usage.cached_input_tokens,
       reasoningTokens: usage.reasoning_tokens,
     });

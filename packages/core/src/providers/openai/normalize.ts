@@ -37,7 +37,19 @@ export function usageOf(wire: WireUsage | null | undefined): Usage | undefined {
   const cached = wire.prompt_tokens_details?.cached_tokens;
   if (typeof cached === 'number') usage.cachedInputTokens = cached;
   const reasoning = wire.completion_tokens_details?.reasoning_tokens;
-  if (typeof reasoning === 'number') usage.reasoningTokens = reasoning;
+  if (typeof reasoning === 'number') {
+    usage.reasoningTokens = reasoning;
+    // OpenAI counts reasoning inside completion_tokens; xAI and some compatible servers report it beside
+    // them (total = prompt + completion + reasoning). Budgets must see every token that is billed.
+    const total = wire.total_tokens;
+    if (
+      reasoning > 0 &&
+      typeof total === 'number' &&
+      total >= usage.inputTokens + usage.outputTokens + reasoning
+    ) {
+      usage.outputTokens += reasoning;
+    }
+  }
   return usage;
 }
 
