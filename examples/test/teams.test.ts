@@ -64,7 +64,7 @@ describe('team catalogue', () => {
     const started = performance.now();
     const result = await researchTeam({ members, timeoutMs: 100 }).run({ topic: 'retries and backoff' });
     expect(result.status).toBe('timeout');
-    expect(result.stopReason).toMatchObject({ kind: 'condition', condition: 'timeout(100)' });
+    expect(result.stopReason).toMatchObject({ kind: 'timeout', condition: 'timeout(100)' });
     expect(result.members.researcher?.status).toMatch(/^(timeout|aborted)$/);
     expect(performance.now() - started).toBeLessThan(700);
   });

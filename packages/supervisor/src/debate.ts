@@ -173,12 +173,12 @@ export function debate(config: DebateConfig): Team<string | { task: string }, un
       }
       if (outcome) {
         team.endRound();
-        return team.finish('completed', candidate, outcome);
+        return team.finish(candidate, outcome, outcome);
       }
       const reason = team.stopReason;
       const output =
         reason?.kind === 'member_failed' || reason?.kind === 'handoff_invalid' ? undefined : candidate;
-      return team.finish(team.statusFor(reason), output, { kind: 'aborted', message: 'the debate stopped' });
+      return team.finish(output, undefined, { kind: 'aborted', message: 'the debate stopped' });
     },
   };
 }

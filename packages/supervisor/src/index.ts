@@ -20,6 +20,7 @@ export {
   type PipelineStage,
   pipeline,
 } from './pipeline.js';
+export { statusOf as teamStatusFor } from './status.js';
 export { type SupervisedWorker, type SupervisorConfig, supervisor } from './supervisor.js';
 export { type Invocation, type Member, TeamRun } from './team-run.js';
 export {

@@ -1,7 +1,10 @@
-import { BatonError, emptyUsage, type RunResult } from '@baton/core';
+import { BatonError, emptyUsage, type RunResult, setLongTimeout, stoppedStatus } from '@baton/core';
 
-/** How long a cancelled member may take to hand back its partial result before the team moves on. */
-const CANCEL_GRACE_MS = 250;
+/**
+ * How long a cancelled member may take to hand back its partial result before the team stops waiting
+ * (`TeamConfig.cancelGraceMs`). Local members answer at once; a remote one needs a round trip for the cancel.
+ */
+export const DEFAULT_CANCEL_GRACE_MS = 1_000;
 
 export type HandoffIssue = { path: PropertyKey[]; message: string };
 
@@ -24,29 +27,27 @@ export function withCancelGrace<O>(
   running: Promise<RunResult<O>>,
   signal: AbortSignal,
   name: string,
+  graceMs: number = DEFAULT_CANCEL_GRACE_MS,
 ): Promise<RunResult<O>> {
   return new Promise((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
+    let timer: ReturnType<typeof setLongTimeout> | undefined;
     const onAbort = () => {
-      timer = setTimeout(() => {
+      timer = setLongTimeout(() => {
         const reason =
           signal.reason instanceof BatonError ? signal.reason : new BatonError('ABORTED', 'cancelled');
-        resolve({
-          ...failedResult<O>(name, reason, ''),
-          status: reason.code === 'TIMEOUT' ? 'timeout' : 'aborted',
-        });
-      }, CANCEL_GRACE_MS);
+        resolve({ ...failedResult<O>(name, reason, ''), status: stoppedStatus(reason.code) });
+      }, graceMs);
     };
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
     running.then(
       (result) => {
-        clearTimeout(timer);
+        timer?.clear();
         signal.removeEventListener('abort', onAbort);
         resolve(result);
       },
       (error: unknown) => {
-        clearTimeout(timer);
+        timer?.clear();
         signal.removeEventListener('abort', onAbort);
         reject(error);
       },

@@ -1,4 +1,4 @@
-import { addUsage, emptyUsage, type RunResult } from '@baton/core';
+import { addUsage, emptyUsage, type RunResult, type UnpricedUsage } from '@baton/core';
 import type { MemberReport } from './types.js';
 
 /**
@@ -26,6 +26,7 @@ export function recordInvocation(members: Map<string, MemberReport>, name: strin
   report.steps += result.steps;
   addUsage(report.usage, result.usage);
   report.costUsd += result.costUsd;
+  if (result.unpriced) report.unpriced = mergeUnpriced(report.unpriced, result.unpriced);
   report.durationMs += result.durationMs;
   report.runIds.push(result.runId);
   report.status = result.status;
@@ -37,4 +38,18 @@ export function recordInvocation(members: Map<string, MemberReport>, name: strin
   } else if (report.failures === 0) {
     report.spanId = result.spanId;
   }
+}
+
+function mergeUnpriced(into: UnpricedUsage | undefined, extra: UnpricedUsage): UnpricedUsage {
+  if (!into) return { steps: extra.steps, models: [...extra.models] };
+  into.steps += extra.steps;
+  for (const model of extra.models) if (!into.models.includes(model)) into.models.push(model);
+  return into;
+}
+
+/** The members' unpriced steps together, or undefined when every step had a price. */
+export function sumUnpriced(reports: Iterable<MemberReport>): UnpricedUsage | undefined {
+  let total: UnpricedUsage | undefined;
+  for (const report of reports) if (report.unpriced) total = mergeUnpriced(total, report.unpriced);
+  return total;
 }

@@ -71,12 +71,14 @@ export function pipeline<I = unknown, O = unknown>(config: PipelineConfig<I, O>)
       let from = 'user';
       let loops = 0;
       let finished = false;
-      while (!team.stopped) {
+      for (;;) {
+        // Work that finished is reported as finished, even when a stop came with its last step.
         if (index >= stages.length) {
           finished = true;
           team.endRound();
           break;
         }
+        if (team.stopped) break;
         const stage = stages[index] as ResolvedStage<I>;
         const built = stage.input ? stage.input(context) : context.previous;
         const fitted = await fitToTokens(built, contextTokens);
@@ -120,18 +122,14 @@ export function pipeline<I = unknown, O = unknown>(config: PipelineConfig<I, O>)
         context.round++;
         index = loopFrom;
       }
-      const fallback: StopReason = { kind: 'completed', message: `all ${stages.length} stages completed` };
-      const reason = finished ? undefined : team.stopReason;
+      const natural: StopReason | undefined = finished
+        ? { kind: 'completed', message: `all ${stages.length} stages completed` }
+        : undefined;
+      const reason = natural ?? team.stopReason;
       const hasOutput = Object.keys(context.outputs).length > 0;
-      const output =
-        hasOutput && (finished || reason?.kind !== 'handoff_invalid')
-          ? teamOutput(config, context)
-          : undefined;
-      return team.finish(
-        team.statusFor(reason),
-        reason?.kind === 'member_failed' ? undefined : output,
-        fallback,
-      );
+      const withheld = reason?.kind === 'handoff_invalid' || reason?.kind === 'member_failed';
+      const output = hasOutput && !withheld ? teamOutput(config, context) : undefined;
+      return team.finish(output, natural, { kind: 'aborted', message: 'the pipeline stopped' });
     },
   };
 }

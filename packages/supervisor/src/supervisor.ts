@@ -89,10 +89,8 @@ export function supervisor<O = string>(config: SupervisorConfig<O>): Team<string
         });
         team.endRound();
         if (invocation?.ok && !state.wrapUp) {
-          return team.finish('completed', invocation.result.output, {
-            kind: 'completed',
-            message: 'the manager gave its final answer',
-          });
+          const natural = { kind: 'completed' as const, message: 'the manager gave its final answer' };
+          return team.finish(invocation.result.output, natural, natural);
         }
         if (state.wrapUp) {
           const reason =
@@ -114,10 +112,10 @@ export function supervisor<O = string>(config: SupervisorConfig<O>): Team<string
             config.synthesisTokens ?? 6_000,
           );
           team.halt(reason, false);
-          return team.finish(team.statusFor(reason), output, reason);
+          return team.finish(output, undefined, reason);
         }
         if (invocation && !team.stopReason) team.halt(team.failureReason(invocation), false);
-        return team.finish<O>(team.statusFor(team.stopReason), undefined, {
+        return team.finish<O>(undefined, undefined, {
           kind: 'aborted',
           message: 'the team stopped before the manager answered',
         });

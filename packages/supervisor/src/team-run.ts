@@ -4,12 +4,17 @@ import {
   addUsage,
   BatonAttr,
   BatonError,
+  type BatonErrorCode,
   Budget,
+  type BudgetBreach,
   emptyUsage,
   GenAI,
   GenAIOperation,
   type HandoffContract,
+  inheritRunScope,
+  type LongTimer,
   type RunResult,
+  setLongTimeout,
 } from '@baton/core';
 import {
   type Context,
@@ -20,8 +25,15 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
-import { failedResult, type HandoffIssue, handoffError, withCancelGrace } from './member-call.js';
-import { recordInvocation } from './member-reports.js';
+import {
+  DEFAULT_CANCEL_GRACE_MS,
+  failedResult,
+  type HandoffIssue,
+  handoffError,
+  withCancelGrace,
+} from './member-call.js';
+import { recordInvocation, sumUnpriced } from './member-reports.js';
+import { statusOf } from './status.js';
 import type { StopSignal, TeamProgress } from './termination.js';
 import type {
   HandoffRecord,
@@ -30,7 +42,6 @@ import type {
   TeamConfig,
   TeamResult,
   TeamRunOptions,
-  TeamStatus,
 } from './types.js';
 
 const defaultTracer: Tracer = trace.getTracer('@baton/supervisor', '0.1.0');
@@ -61,28 +72,46 @@ export class TeamRun {
   readonly members = new Map<string, MemberReport>();
   rounds = 0;
   stopReason: StopReason | undefined;
-  private timedOut = false;
   /** Dispatch order of handoffs, so parallel ones appear in the transcript in the order they were sent. */
   private dispatched = 0;
   private readonly order = new WeakMap<HandoffRecord, number>();
+  /** Member invocations not yet settled: a team never returns while work it started still runs. */
+  private readonly inFlight = new Set<Promise<unknown>>();
   private last: TeamProgress['last'];
   private readonly controller = new AbortController();
   private readonly started = performance.now();
   private readonly span: Span;
   private readonly workflowContext: Context;
   private readonly tracer: Tracer;
-  private readonly onCallerAbort = () =>
-    this.halt({ kind: 'aborted', message: 'the team run was aborted' }, false);
+  private readonly callerSignal: AbortSignal | undefined;
+  private readonly onCallerAbort = () => {
+    const reason = this.callerSignal?.reason;
+    const timedOut =
+      reason instanceof BatonError && (reason.code === 'TIMEOUT' || reason.code === 'DEADLINE_EXCEEDED');
+    this.halt(
+      timedOut
+        ? { kind: 'timeout', message: `the team run's caller timed out: ${reason.message}` }
+        : { kind: 'aborted', message: 'the team run was aborted' },
+    );
+  };
+  private readonly stopWatchingLedger: () => void;
+  private deadlineTimer: LongTimer | undefined;
+
+  readonly options: TeamRunOptions;
 
   constructor(
     readonly config: TeamConfig,
-    readonly options: TeamRunOptions,
+    options: TeamRunOptions,
     input: unknown,
   ) {
+    // A team started from inside a running member's tool draws from that member's lease and stops with it.
+    this.options = inheritRunScope(options);
+    options = this.options;
     this.runId = options.runId ?? randomUUID();
     this.ledger = options.budget
-      ? options.budget.child(config.budget ?? {})
+      ? options.budget.lease(config.budget ?? {})
       : new Budget(config.budget ?? {});
+    this.callerSignal = options.signal;
     this.signal = this.controller.signal;
     this.tracer = options.tracer ?? defaultTracer;
     const parent = options.traceContext ?? context.active();
@@ -95,6 +124,15 @@ export class TeamRun {
     this.workflowContext = trace.setSpan(parent, this.span);
     if (options.signal?.aborted) this.onCallerAbort();
     else options.signal?.addEventListener('abort', this.onCallerAbort, { once: true });
+    // An exhausted ledger stops members mid-run too, not only the next handoff.
+    this.stopWatchingLedger = this.ledger.onBreach((found) => this.budgetSpent(found));
+    const deadline = this.ledger.deadline();
+    if (deadline !== undefined) {
+      this.deadlineTimer = setLongTimeout(
+        () => this.halt({ kind: 'timeout', message: 'the team reached the deadline it was given' }),
+        deadline - Date.now(),
+      );
+    }
     config.termination?.start?.((signal) => this.conditionFired(signal));
     options.events?.emit({
       type: 'team.start',
@@ -154,13 +192,19 @@ export class TeamRun {
     return this.stopped;
   }
 
-  /** Stops the team; `cancel` also aborts in-flight members. The first reason wins. */
-  halt(reason: StopReason, cancel = true): void {
-    this.stopReason ??= reason;
-    if (cancel && !this.signal.aborted) {
-      const code = this.timedOut ? 'TIMEOUT' : 'ABORTED';
-      this.controller.abort(new BatonError(code, `Team "${this.config.name}" stopped: ${reason.message}`));
+  /**
+   * Stops the team; `cancel` (the default) also aborts every in-flight member — local runs, remote runs,
+   * their tools and model calls. A soft stop (no new work) is overridden by a later cancelling one: a
+   * halted team whose members keep running still times out, and then says so.
+   */
+  halt(reason: StopReason, cancel = true, code: BatonErrorCode = abortCode(reason)): void {
+    if (!cancel) {
+      this.stopReason ??= reason;
+      return;
     }
+    if (this.signal.aborted) return;
+    this.stopReason = reason;
+    this.controller.abort(new BatonError(code, `Team "${this.config.name}" stopped: ${reason.message}`));
   }
 
   /**
@@ -213,7 +257,9 @@ export class TeamRun {
       ...(contract ? { 'baton.handoff.contract': contract.id } : {}),
     });
     const started = performance.now();
-    const result = await this.runMember(member, input, trace.setSpan(this.workflowContext, span), extra);
+    const running = this.runMember(member, input, trace.setSpan(this.workflowContext, span), extra);
+    this.inFlight.add(running);
+    const result = await running.finally(() => this.inFlight.delete(running));
     let ok = result.status === 'completed';
     let output: unknown = result.output;
     if (ok && contract) {
@@ -256,17 +302,31 @@ export class TeamRun {
     return { result: { ...result, output: output as O }, ok, record };
   }
 
-  /** Builds the final result, ends the span, and resets the conditions for the next run. */
-  finish<O>(status: TeamStatus, output: O | undefined, fallback: StopReason): TeamResult<O> {
+  /**
+   * Builds the final result, ends the span, and resets the conditions for the next run. `natural` is the
+   * orchestrator's own end (all stages done, approved, converged) when it was reached: work that really
+   * finished is reported as finished even if a stop came at the same moment. The status is always the
+   * one `stopReason` implies.
+   */
+  async finish<O>(
+    output: O | undefined,
+    natural: StopReason | undefined,
+    fallback: StopReason,
+  ): Promise<TeamResult<O>> {
+    await this.settleInFlight();
     this.options.signal?.removeEventListener('abort', this.onCallerAbort);
+    this.stopWatchingLedger();
+    this.deadlineTimer?.clear();
     this.config.termination?.reset();
-    const stopReason = this.stopReason ?? fallback;
+    const stopReason = natural ?? this.stopReason ?? fallback;
+    const status = statusOf(stopReason);
     const usage = emptyUsage();
     let costUsd = 0;
     for (const report of this.members.values()) {
       addUsage(usage, report.usage);
       costUsd += report.costUsd;
     }
+    const unpriced = sumUnpriced(this.members.values());
     const result: TeamResult<O> = {
       team: this.config.name,
       status,
@@ -281,7 +341,9 @@ export class TeamRun {
       runId: this.runId,
       traceId: this.traceId,
       spanId: this.span.spanContext().spanId,
+      budget: { limits: { ...this.ledger.limits }, used: { ...this.ledger.used } },
     };
+    if (unpriced) result.unpriced = unpriced;
     this.span.setAttributes({
       [BatonAttr.RUN_STATUS]: status,
       [BatonAttr.STOP_REASON]: stopReason.kind,
@@ -303,25 +365,19 @@ export class TeamRun {
     return result;
   }
 
-  /** The status a stopped team ends with, from why it stopped. */
-  statusFor(reason: StopReason | undefined): TeamStatus {
-    if (!reason) return 'completed';
-    if (this.timedOut) return 'timeout';
-    switch (reason.kind) {
-      case 'completed':
-      case 'approved':
-      case 'converged':
-        return 'completed';
-      case 'budget':
-        return 'budget_exceeded';
-      case 'member_failed':
-      case 'handoff_invalid':
-        return 'failed';
-      case 'aborted':
-        return 'aborted';
-      default:
-        return 'stopped';
+  /**
+   * Work still running when the team ends (a delegation whose manager was cut short, a member of a
+   * cancelled team) is cancelled, and its partial result waited for — within the cancel grace — so the
+   * transcript and the member table say what it did, and nothing the team started outlives it.
+   */
+  private async settleInFlight(): Promise<void> {
+    if (this.inFlight.size === 0) return;
+    if (!this.signal.aborted) {
+      this.controller.abort(
+        new BatonError('ABORTED', `Team "${this.config.name}" finished: work still running was cancelled`),
+      );
     }
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
   /** Why the team must stop after a member did not complete: the budget, the team's own stop, or the member. */
@@ -346,6 +402,7 @@ export class TeamRun {
   ): Promise<RunResult<O>> {
     const { options } = this;
     const signal = extra.signal ?? this.signal;
+    const grace = this.config.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS;
     const running = member.agent.run(input, {
       signal,
       ...(extra.runId ? { runId: extra.runId } : {}),
@@ -360,7 +417,7 @@ export class TeamRun {
       ...(options.approve ? { approve: options.approve } : {}),
     });
     try {
-      return await withCancelGrace(running, signal, member.name);
+      return await withCancelGrace(running, signal, member.name, grace);
     } catch (caught) {
       return failedResult<O>(member.name, BatonError.wrap(caught), this.traceId);
     }
@@ -397,13 +454,33 @@ export class TeamRun {
     if (fired) this.conditionFired(fired);
   }
 
+  /**
+   * A timer or an outside signal stops in-flight work, even after an earlier soft stop; a condition met
+   * after a handoff just ends the team (no new work).
+   */
   private conditionFired(signal: StopSignal): void {
-    if (this.stopReason) return;
-    if (signal.timedOut) this.timedOut = true;
-    // A timer or an outside signal stops in-flight work; a condition met after a handoff just ends the team.
-    this.halt(
-      { kind: 'condition', condition: signal.condition, message: signal.message },
-      signal.interrupt === true,
-    );
+    const reason: StopReason = {
+      kind: signal.timedOut ? 'timeout' : 'condition',
+      condition: signal.condition,
+      message: signal.message,
+    };
+    if (signal.interrupt === true) this.halt(reason);
+    else this.halt(reason, false);
   }
+
+  /** Members cancelled for the team's budget end `budget_exceeded`, like a member that hit it itself. */
+  private budgetSpent(found: BudgetBreach): void {
+    const reason: StopReason = {
+      kind: 'budget',
+      message: `${found.message}: in-flight members were cancelled`,
+    };
+    if (found.code === 'PRICE_UNKNOWN') reason.message = found.message;
+    this.halt(reason, true, found.code);
+  }
+}
+
+function abortCode(reason: StopReason): BatonErrorCode {
+  if (reason.kind === 'timeout') return 'TIMEOUT';
+  if (reason.kind === 'budget') return 'BUDGET_TOKENS';
+  return 'ABORTED';
 }

@@ -224,7 +224,10 @@ function combine(kind: 'or' | 'and', conditions: TerminationCondition[]): Termin
         condition.start?.((signal) => {
           seen.set(condition, signal);
           const result = settle();
-          if (result) fire(result);
+          if (!result) return;
+          // With `or`, a timer or an outside signal firing after a softer condition already latched must
+          // still reach the team: it is what stops members that are still running.
+          fire(kind === 'or' && signal.interrupt && !result.interrupt ? signal : result);
         });
       }
     },

@@ -2,10 +2,12 @@ import type {
   BatonErrorJSON,
   Budget,
   BudgetLimits,
+  BudgetUsage,
   EventHub,
   RunEvent,
   RunOptions,
   RunStatus,
+  UnpricedUsage,
   Usage,
 } from '@baton/core';
 import type { Context, Tracer } from '@opentelemetry/api';
@@ -21,6 +23,7 @@ export type StopKind =
   | 'max_rounds'
   | 'stalled'
   | 'budget'
+  | 'timeout'
   | 'member_failed'
   | 'handoff_invalid'
   | 'aborted';
@@ -62,6 +65,8 @@ export interface MemberReport {
   steps: number;
   usage: Usage;
   costUsd: number;
+  /** Steps whose cost is unknown (no price for the model): `costUsd` covers only the priced ones. */
+  unpriced?: UnpricedUsage;
   durationMs: number;
   error?: BatonErrorJSON;
   /** `invoke_agent` span of the last invocation (of the failing one when it failed). */
@@ -78,8 +83,16 @@ export interface TeamResult<O = unknown> {
   rounds: number;
   transcript: HandoffRecord[];
   members: Record<string, MemberReport>;
+  /** The members' own usage, summed. */
   usage: Usage;
   costUsd: number;
+  /** Steps whose cost is unknown, over all members: `costUsd` covers only the priced ones. */
+  unpriced?: UnpricedUsage;
+  /**
+   * The team ledger: its limits and everything charged to it — members' steps and the runs their tools
+   * started, in every process.
+   */
+  budget: { limits: BudgetLimits; used: BudgetUsage };
   durationMs: number;
   runId: string;
   traceId: string;
@@ -126,6 +139,11 @@ export interface TeamConfig {
   finalAnswerAt?: number;
   /** Hard cap on rounds, whatever the conditions say. */
   maxRounds?: number;
+  /**
+   * After a cancel (abort, timeout, budget), how long in-flight members get to hand back their partial
+   * results before the team returns without them. Default 1,000 ms.
+   */
+  cancelGraceMs?: number;
 }
 
 export interface Team<I = unknown, O = unknown> {

@@ -50,7 +50,7 @@ describe('orchestrators with local members', () => {
     const result = await hangingTeam(local, 300).run({ count: 0 });
     expect(performance.now() - started).toBeLessThan(300 + 200);
     expect(result.status).toBe('timeout');
-    expect(result.stopReason).toMatchObject({ kind: 'condition', condition: 'timeout(300)' });
+    expect(result.stopReason).toMatchObject({ kind: 'timeout', condition: 'timeout(300)' });
     expect(result.members.sleeper?.status).toBe('timeout');
   });
 
