@@ -1,11 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { BatonError, type BudgetRemaining, budgetRemainingSchema } from '@baton/core';
 import { z } from 'zod';
-import { decodeUtf8 } from './bytes.js';
+import { decodeUtf8, exceedsBytes } from './bytes.js';
+import { exceedsJsonDepth } from './depth.js';
 import { explainWith } from './issues.js';
+import { boundedPrimitive, quote, truncate } from './quote.js';
 import { envelopeJson } from './serialize.js';
 
 export const ENVELOPE_VERSION = 1;
+
+/**
+ * Deepest bracket nesting a received message may have, the envelope itself counting as 1. Everything that
+ * walks a decoded value (serializers, zod, handlers) recurses, and a few thousand levels overflow the
+ * stack; no honest envelope comes near this.
+ */
+export const MAX_ENVELOPE_DEPTH = 128;
 
 export const ENVELOPE_KINDS = [
   'invoke',
@@ -109,29 +118,75 @@ export function readEnvelope(value: unknown): Envelope | undefined {
   return value as unknown as Envelope;
 }
 
-/** A short, human-readable list of what is wrong with a value that is not a valid envelope. */
+/**
+ * A short, human-readable list of what is wrong with a value that is not a valid envelope. zod reads only
+ * the envelope's own fields (the payload is `unknown`), so no nesting inside them makes it recurse; a
+ * throw of any kind still becomes an explanation, never an exception.
+ */
 export function explainEnvelope(value: unknown): string {
-  return explainWith(envelopeSchema, value);
+  try {
+    return truncate(explainWith(envelopeSchema, value), EXPLANATION_LIMIT);
+  } catch (error) {
+    return `the value cannot be checked (${quote(error instanceof Error ? error.message : error)})`;
+  }
 }
+
+/** Longest explanation quoted in an error message. */
+const EXPLANATION_LIMIT = 1_024;
 
 export type DecodeResult = { ok: true; envelope: Envelope } | { ok: false; error: BatonError; raw: unknown };
 
+export interface DecodeOptions {
+  /** Largest message accepted, in UTF-8 bytes; checked before anything else (default: no limit here). */
+  maxBytes?: number;
+  /** Deepest nesting accepted (default MAX_ENVELOPE_DEPTH). */
+  maxDepth?: number;
+}
+
+function invalid(reason: string, message: string, details: Record<string, unknown> = {}): DecodeResult {
+  return {
+    ok: false,
+    raw: undefined,
+    error: new BatonError('ENVELOPE_INVALID', message, { details: { reason, ...details } }),
+  };
+}
+
 /**
- * Parses and validates a message from the wire (its bytes or its text); every failure is a typed
- * ENVELOPE_INVALID error, never a throw.
+ * Parses and validates a message from the wire (its bytes or its text). Size and nesting are checked on
+ * the text before JSON.parse builds anything, so nothing after it can overflow the stack; every failure
+ * is a typed error (PAYLOAD_TOO_LARGE over `maxBytes`, else ENVELOPE_INVALID with `details.reason`),
+ * never a throw.
  */
-export function decodeEnvelope(input: Uint8Array | string): DecodeResult {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(typeof input === 'string' ? input : decodeUtf8(input));
-  } catch (error) {
+export function decodeEnvelope(input: Uint8Array | string, options?: DecodeOptions): DecodeResult {
+  const maxBytes = options?.maxBytes;
+  if (maxBytes !== undefined && exceedsBytes(input, maxBytes)) {
+    const size = typeof input === 'string' ? Buffer.byteLength(input, 'utf8') : input.byteLength;
     return {
       ok: false,
       raw: undefined,
-      error: new BatonError('ENVELOPE_INVALID', `The message is not JSON: ${(error as Error).message}`, {
-        details: { reason: 'json' },
-      }),
+      error: new BatonError(
+        'PAYLOAD_TOO_LARGE',
+        `The message is ${size} bytes; at most ${maxBytes} accepted`,
+        { details: { size, max: maxBytes } },
+      ),
     };
+  }
+  let text: string;
+  try {
+    text = typeof input === 'string' ? input : decodeUtf8(input);
+  } catch (error) {
+    return invalid('utf8', `The message is not text: ${quote((error as Error)?.message)}`);
+  }
+  const maxDepth = options?.maxDepth ?? MAX_ENVELOPE_DEPTH;
+  if (exceedsJsonDepth(text, maxDepth)) {
+    return invalid('depth', `The message nests deeper than ${maxDepth} levels`, { max: maxDepth });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    // V8 quotes a piece of the input in its message: cut, like everything else quoted from outside.
+    return invalid('json', `The message is not JSON: ${truncate(String((error as Error)?.message), 200)}`);
   }
   const envelope = readEnvelope(raw);
   if (envelope) return { ok: true, envelope };
@@ -142,8 +197,10 @@ export function decodeEnvelope(input: Uint8Array | string): DecodeResult {
       raw,
       error: new BatonError(
         'ENVELOPE_INVALID',
-        `Envelope version ${JSON.stringify(version)} is not supported (this side speaks v${ENVELOPE_VERSION})`,
-        { details: { reason: 'version', version, supported: [ENVELOPE_VERSION] } },
+        `Envelope version ${quote(version)} is not supported (this side speaks v${ENVELOPE_VERSION})`,
+        {
+          details: { reason: 'version', version: boundedPrimitive(version), supported: [ENVELOPE_VERSION] },
+        },
       ),
     };
   }

@@ -2,6 +2,14 @@
 export { defineHandoff, type HandoffConfig, type HandoffContract, isHandoffContract } from '@baton/core';
 export { type Admission, type AdmissionRules, admit } from './agent/admit.js';
 export { currentInvocation, type InvocationContext } from './agent/context.js';
+export {
+  type ControlAck,
+  type ControlRead,
+  controlAckSchema,
+  readCancel,
+  readKill,
+  readRegistryQuery,
+} from './agent/control-messages.js';
 export { remoteAgent } from './agent/remote.js';
 export type {
   Delivery,
@@ -15,17 +23,21 @@ export { serveAgent } from './agent/serve.js';
 export {
   type AgentWorker,
   DEFAULT_MAX_HOPS,
+  type DrainOptions,
   type DurableServeOptions,
   type ServeAgentOptions,
 } from './agent/worker-options.js';
 export {
   DEAD_LETTER_DATA_LIMIT,
+  DEAD_LETTER_HEADER_LIMIT,
   type DeadLetter,
   deadLetterSchema,
   type WatchDeadLettersOptions,
   watchDeadLetters,
 } from './dead-letter.js';
+export { exceedsJsonDepth, jsonDepth } from './depth.js';
 export {
+  type DecodeOptions,
   type DecodeResult,
   decodeEnvelope,
   ENVELOPE_KINDS,
@@ -35,9 +47,11 @@ export {
   encodeEnvelope,
   envelopeSchema,
   explainEnvelope,
+  MAX_ENVELOPE_DEPTH,
   parseContractId,
   readEnvelope,
   SYSTEM_CONTRACTS,
+  systemEnvelope,
 } from './envelope.js';
 export { type KillPayload, type KillSwitchOptions, killPayloadSchema, killSwitch } from './kill.js';
 export {
@@ -55,6 +69,7 @@ export {
 } from './registry.js';
 export { DEFAULT_NAMESPACE, jetstreamNames, subjects } from './subjects.js';
 export { extractTraceContext, HEADER, injectTraceContext, Messaging } from './trace-context.js';
+export type { HandlerErrorListener } from './transport/handler-errors.js';
 export {
   DEFAULT_MAX_PAYLOAD,
   InProcessBroker,

@@ -1,6 +1,7 @@
 import { BatonError } from '@baton/core';
 import { z } from 'zod';
 import { encodeEnvelope, SYSTEM_CONTRACTS, systemEnvelope } from './envelope.js';
+import { truncate } from './quote.js';
 import { checkToken, resolveNamespace, subjects } from './subjects.js';
 import type { Bus } from './transport/types.js';
 
@@ -44,8 +45,11 @@ export async function killSwitch(bus: Bus, options: KillSwitchOptions): Promise<
   await bus.flush();
 }
 
+/** Longest kill reason repeated in errors: every invocation refused afterwards carries it. */
+const REASON_LIMIT = 1_024;
+
 export function killedError(payload: KillPayload): BatonError {
-  return new BatonError('KILLED', `Killed: ${payload.reason}`, {
-    details: { reason: payload.reason, ...(payload.agent === undefined ? {} : { agent: payload.agent }) },
-  });
+  const reason = truncate(payload.reason, REASON_LIMIT);
+  const agent = payload.agent === undefined ? {} : { agent: truncate(payload.agent, REASON_LIMIT) };
+  return new BatonError('KILLED', `Killed: ${reason}`, { details: { reason, ...agent } });
 }

@@ -1,4 +1,4 @@
-import { BatonError } from '@baton/core';
+import { BatonError, timerDelay } from '@baton/core';
 import { z } from 'zod';
 import {
   decodeEnvelope,
@@ -98,7 +98,7 @@ export async function listAgents(bus: Bus, options: ListAgentsOptions = {}): Pro
     bus.publish(subjects.registryQuery(namespace), encodeEnvelope(queryEnvelope(namespace)), {
       reply: inbox,
     });
-    await new Promise((resolve) => setTimeout(resolve, timeoutMs));
+    await new Promise((resolve) => setTimeout(resolve, timerDelay(timeoutMs)));
   } finally {
     replies.unsubscribe();
     beats.unsubscribe();
@@ -152,7 +152,7 @@ export function waitForAgent(bus: Bus, name: string, options: WaitForAgentOption
           },
         ),
       );
-    }, timeoutMs);
+    }, timerDelay(timeoutMs));
     if (options.signal?.aborted) return onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {

@@ -29,6 +29,8 @@ const RESULT_KEYS: ReadonlySet<string> = new Set([
   'steps',
   'usage',
   'costUsd',
+  'unpriced',
+  'spent',
   'durationMs',
   'runId',
   'traceId',
@@ -93,7 +95,8 @@ export function runResultJson(result: RunResult): string {
     `,"partial":{"summary":"${partial.summary}"${field('text', partial.text)}` +
     `${field('toolResults', partial.toolResults)}${field('missing', partial.missing)}}` +
     `${field('error', result.error)},"steps":${jsonNumber(result.steps)},"usage":${json(result.usage)}` +
-    `,"costUsd":${jsonNumber(result.costUsd)},"durationMs":${jsonNumber(result.durationMs)}` +
+    `,"costUsd":${jsonNumber(result.costUsd)}${field('unpriced', result.unpriced)}${field('spent', result.spent)}` +
+    `,"durationMs":${jsonNumber(result.durationMs)}` +
     `,"runId":"${result.runId}","traceId":"${result.traceId}","spanId":"${result.spanId}"` +
     `,"agent":"${result.agent}"${field('state', result.state)}}`
   );

@@ -32,6 +32,11 @@ export const subjects = {
   /** Queue group shared by every worker of one agent. */
   queueGroup: (ns: string, agent: string) => `baton.${ns}.agent.${agent}`,
   durableInvoke: (ns: string, agent: string) => `baton.${ns}.agent.${agent}.durable`,
+  /**
+   * "What became of invocation X?", asked after a reconnect. No queue group: only the instance that ran
+   * the invocation knows, so every instance hears the question and the others stay silent.
+   */
+  agentStatus: (ns: string, agent: string) => `baton.${ns}.agent.${agent}.status`,
   allDurableInvokes: (ns: string) => `baton.${ns}.agent.*.durable`,
   runEvents: (ns: string, runId: string) => `baton.${ns}.run.${runId}.events`,
   runCancel: (ns: string, runId: string) => `baton.${ns}.run.${runId}.cancel`,
@@ -43,6 +48,8 @@ export const subjects = {
   /** Discovery: a request here is answered by every live worker of the namespace. */
   registryQuery: (ns: string) => `baton.${ns}.registry.query`,
   deadLetter: (ns: string, agent: string) => `baton.${ns}.dlq.${agent}`,
+  /** Remote members settle their usage into their caller's ledger here (one service per caller bus). */
+  ledger: (ns: string, service: string) => `baton.${ns}.ledger.${service}`,
   allDeadLetters: (ns: string) => `baton.${ns}.dlq.>`,
 } as const;
 

@@ -23,6 +23,8 @@ export const HEADER = {
   REPLY_TO: 'baton-reply-to',
   /** The caller's own run, so the remote run's events name their parent. */
   PARENT_RUN: 'baton-parent-run',
+  /** Where the remote run settles its usage with the caller's ledger, step by step. */
+  LEDGER: 'baton-ledger',
 } as const;
 
 const defaultTracer: Tracer = trace.getTracer('@baton/bus', '0.1.0');

@@ -1,11 +1,16 @@
 import {
+  controlAckSchema,
   currentInvocation,
   decodeEnvelope,
   type Envelope,
+  encodeEnvelope,
   InProcessBus,
   listAgents,
   remoteAgent,
+  SYSTEM_CONTRACTS,
   serveAgent,
+  subjects,
+  systemEnvelope,
 } from '@baton/bus';
 import { echoAgent, echoContract, waitUntil } from '@baton/bus/testing';
 import {
@@ -61,7 +66,9 @@ describe('serveAgent / remoteAgent with the real run loop', () => {
     const result = await remote.run({ text: 'x' }, { budget, events, parentRunId: 'team-run' });
     expect(result.status, JSON.stringify(result.error)).toBe('completed');
     expect(result.output).toEqual({ text: 'from the loop' });
-    expect(budget.used).toEqual({ steps: 1, tokens: 24, costUsd: 0 });
+    // The scripted model has no price: its step is charged as unpriced, never as $0.
+    expect(budget.used).toEqual({ steps: 1, tokens: 24, costUsd: 0, unpricedSteps: 1 });
+    expect(result.unpriced).toEqual({ steps: 1, models: ['scripted'] });
     await waitUntil(() => types.includes('run.end'), 'run.end');
     expect(types[0]).toBe('run.start');
     expect(types).toContain('step.start');
@@ -113,6 +120,67 @@ describe('worker lifecycle', () => {
     const result = await aborted;
     expect(result.status).toBe('aborted');
     expect(result.partial.text).toBe('partial:abort me');
+  });
+
+  it('stop() during a drain aborts the runs in flight; a drain with a time limit stops them when it is up', async () => {
+    const b = bus();
+    const agent = echoAgent();
+    const remote = remoteAgent(b, { name: 'echo', contract: echoContract });
+    const worker = await serveAgent(b, agent, { contract: echoContract, heartbeatMs: 0 });
+    const slow = remote.run({ text: 'slow', delayMs: 60_000 });
+    await waitUntil(() => worker.inFlight === 1, 'the run to start');
+    const draining = worker.drain();
+    // A second Ctrl-C: it used to be swallowed by the drain already under way.
+    const stopped = worker.stop();
+    expect(stopped).toBe(draining);
+    await stopped;
+    expect((await slow).status).toBe('aborted');
+
+    const limited = await serveAgent(b, agent, { contract: echoContract, heartbeatMs: 0 });
+    const slower = remote.run({ text: 'slow', delayMs: 60_000 });
+    await waitUntil(() => limited.inFlight === 1, 'the run to start');
+    await limited.drain({ timeoutMs: 50 });
+    const result = await slower;
+    expect(result.status).toBe('aborted');
+    expect(result.error?.details).toMatchObject({ reason: 'worker-stopping' });
+  });
+
+  it('a cancel or kill sent as a request is acknowledged, saying whether it acted', async () => {
+    const b = bus();
+    await serveAgent(b, echoAgent(), { contract: echoContract, heartbeatMs: 0, namespace: 'acks' });
+    const ask = async (subject: string, envelope: Envelope) => {
+      const reply = await b.request(subject, encodeEnvelope(envelope), { timeoutMs: 2_000 });
+      const decoded = decodeEnvelope(reply.data);
+      if (!decoded.ok) throw decoded.error;
+      return controlAckSchema.parse(decoded.envelope.payload);
+    };
+    const cancel = systemEnvelope({
+      kind: 'cancel',
+      contract: SYSTEM_CONTRACTS.cancel,
+      from: 'test',
+      to: 'echo',
+      payload: {},
+    });
+    expect(await ask(subjects.runCancel('acks', cancel.runId), cancel)).toEqual({
+      action: 'ack',
+      of: 'cancel',
+      applied: false,
+    });
+    const kill = systemEnvelope({
+      kind: 'control',
+      contract: SYSTEM_CONTRACTS.control,
+      from: 'test',
+      to: 'other',
+      payload: { action: 'kill', agent: 'other', reason: 'not you', at: Date.now() },
+    });
+    expect(await ask(subjects.kill('acks'), kill)).toEqual({ action: 'ack', of: 'kill', applied: false });
+    // A kill envelope under another contract is refused, not obeyed.
+    const forged = { ...kill, contract: 'nope@1', payload: { action: 'kill', reason: 'x', at: Date.now() } };
+    const reply = await b.request(subjects.kill('acks'), JSON.stringify(forged), { timeoutMs: 2_000 });
+    const decoded = decodeEnvelope(reply.data);
+    expect(decoded.ok && decoded.envelope.kind).toBe('error');
+    const [info] = await listAgents(b, { namespace: 'acks', timeoutMs: 50 });
+    expect(info?.killed).toBe(false);
   });
 
   it('heartbeats carry load; killed workers say so', async () => {

@@ -1,5 +1,5 @@
 import { BatonError, type HandoffContract, type RunResult } from '@baton/core';
-import { summarizeIssues } from '../issues.js';
+import { boundIssues, summarizeIssues } from '../issues.js';
 import { outputRejected } from './replies.js';
 
 /**
@@ -17,7 +17,7 @@ export function checkInput(
     error: new BatonError(
       'HANDOFF_INVALID',
       `The input does not match ${contract.id}: ${summarizeIssues(parsed.error)}`,
-      { details: { contract: contract.id, side: 'input', issues: parsed.error.issues.slice(0, 10) } },
+      { details: { contract: contract.id, side: 'input', issues: boundIssues(parsed.error.issues) } },
     ),
   };
 }

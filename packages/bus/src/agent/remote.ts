@@ -1,17 +1,22 @@
 import {
   BatonError,
+  type Budget,
   type BudgetRemaining,
   type HandoffContract,
+  inheritRunScope,
   type RunEvent,
   type RunOptions,
   type RunResult,
+  timerDelay,
+  totalTokens,
 } from '@baton/core';
 import { context, type Span, type Tracer } from '@opentelemetry/api';
 import { decodeEnvelope, type Envelope, encodeEnvelope, SYSTEM_CONTRACTS } from '../envelope.js';
 import { nextId } from '../ids.js';
+import { type LedgerChannel, openLedgerChannel } from '../ledger/channel.js';
 import { checkToken, resolveNamespace, subjects } from '../subjects.js';
 import { busTracer, endSpan, HEADER, injectTraceContext, MessagingSpans } from '../trace-context.js';
-import type { Bus, BusHeaders, BusMessage, BusSubscription } from '../transport/types.js';
+import type { Bus, BusHeaders, BusMessage, BusSubscription, RequestOptions } from '../transport/types.js';
 import { currentInvocation } from './context.js';
 import { checkOutput } from './contract-checks.js';
 import { abortReasonOf, hasTrace, precheck, reserveFor, resultIds } from './remote-checks.js';
@@ -22,6 +27,7 @@ import type {
   RemoteDurableOptions,
   Sender,
 } from './remote-types.js';
+import { recoverRepliesOn } from './reply-recovery.js';
 import { localResult, readRunResult } from './run-result.js';
 import { DEFAULT_MAX_HOPS } from './worker-options.js';
 
@@ -48,7 +54,17 @@ export function remoteAgent<I, O>(bus: Bus, options: RemoteAgentOptions<I, O>): 
   }
   const namespace = resolveNamespace(where, options.namespace);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!(timeoutMs > 0)) throw new BatonError('CONFIG_INVALID', `${where}: "timeoutMs" must be positive`);
+  for (const [field, value] of [
+    ['timeoutMs', timeoutMs],
+    ['cancelGraceMs', options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS],
+  ] as const) {
+    // Deadlines travel as integers in the envelope: an infinite or NaN one could never be sent.
+    if (!(Number.isFinite(value) && value >= (field === 'timeoutMs' ? 1 : 0))) {
+      throw new BatonError('CONFIG_INVALID', `${where}: "${field}" must be a finite number of milliseconds`, {
+        details: { field },
+      });
+    }
+  }
   const durable = options.durable !== undefined && options.durable !== false;
   const subject = durable ? subjects.durableInvoke(namespace, name) : subjects.invoke(namespace, name);
   const proxy = new RemoteCall(bus, {
@@ -104,9 +120,12 @@ class RemoteCall {
     this.spans = new MessagingSpans('send', bus.system, settings.subject);
   }
 
-  async run(input: unknown, options: RunOptions): Promise<RunResult> {
+  async run(input: unknown, given: RunOptions): Promise<RunResult> {
     const started = performance.now();
     const { settings, bus } = this;
+    // Called from inside a running member (a tool that calls another agent): charge that member's lease
+    // and stop when it stops, in whatever process it runs.
+    const options = inheritRunScope(given);
     const runId = options.runId ?? nextId();
     const parentContext = options.traceContext ?? context.active();
     const invocation = currentInvocation();
@@ -174,6 +193,12 @@ class RemoteCall {
       headers ??= {};
       headers[HEADER.PARENT_RUN] = options.parentRunId;
     }
+    let ledger: LedgerChannel | undefined;
+    if (options.budget) {
+      ledger = openLedgerChannel(bus, settings.namespace, options.budget);
+      headers ??= {};
+      headers[HEADER.LEDGER] = ledger.subject;
+    }
 
     let result: RunResult;
     try {
@@ -191,10 +216,9 @@ class RemoteCall {
       });
     } finally {
       events?.unsubscribe();
+      ledger?.close();
     }
-    if (options.budget && (result.steps > 0 || result.costUsd > 0 || result.usage.inputTokens > 0)) {
-      options.budget.charge({ steps: result.steps, usage: result.usage, costUsd: result.costUsd });
-    }
+    if (options.budget) settleRest(options.budget, result, ledger);
     endSpan(span, result.error?.code, result.error?.message);
     return result;
   }
@@ -227,7 +251,7 @@ class RemoteCall {
       const reason = abortReasonOf(callerSignal);
       this.cancel(runId, delivery.envelope.id, reason);
       const wait = Math.max(0, Math.min(this.settings.cancelGraceMs, delivery.deadline - Date.now()));
-      grace = setTimeout(() => internal.abort(reason), wait);
+      grace = setTimeout(() => internal.abort(reason), timerDelay(wait));
     };
     callerSignal.addEventListener('abort', onAbort, { once: true });
     try {
@@ -247,9 +271,12 @@ class RemoteCall {
     }
     const bus = this.bus;
     const subject = this.settings.subject;
+    recoverRepliesOn(bus);
     this.sender = (delivery) => {
-      const options: { timeoutMs: number; signal?: AbortSignal; headers?: BusHeaders } = {
+      const options: RequestOptions = {
         timeoutMs: delivery.deadline - Date.now(),
+        // Lets a reply lost to a reconnect be asked for (reply-recovery.ts); the envelope exists anyway.
+        tag: delivery.envelope,
       };
       if (delivery.signal) options.signal = delivery.signal;
       if (delivery.headers) options.headers = delivery.headers;
@@ -343,4 +370,24 @@ class RemoteCall {
       }
     });
   }
+}
+
+/**
+ * Charges what the remote run spent that its settlements did not already bring in: its own steps and
+ * every run its tools started (`result.spent`), minus what arrived step by step over the ledger channel.
+ */
+function settleRest(budget: Budget, result: RunResult, ledger: LedgerChannel | undefined): void {
+  const reported = result.spent ?? {
+    steps: result.steps,
+    tokens: totalTokens(result.usage),
+    costUsd: result.costUsd,
+    ...(result.unpriced ? { unpricedSteps: result.unpriced.steps } : {}),
+  };
+  const settled = ledger?.settled;
+  const steps = Math.max(0, reported.steps - (settled?.steps ?? 0));
+  const tokens = Math.max(0, reported.tokens - (settled?.tokens ?? 0));
+  const costUsd = Math.max(0, reported.costUsd - (settled?.costUsd ?? 0));
+  const unpricedSteps = Math.max(0, (reported.unpricedSteps ?? 0) - (settled?.unpricedSteps ?? 0));
+  if (steps === 0 && tokens === 0 && costUsd === 0 && unpricedSteps === 0) return;
+  budget.charge(unpricedSteps > 0 ? { steps, tokens, costUsd, unpricedSteps } : { steps, tokens, costUsd });
 }

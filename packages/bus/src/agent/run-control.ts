@@ -1,4 +1,4 @@
-import { BatonError } from '@baton/core';
+import { BatonError, type LongTimer, setLongTimeout } from '@baton/core';
 
 /**
  * The abort side of one remote run: cancel, kill, stop and the deadline. The AbortSignal (and the timer
@@ -7,7 +7,7 @@ import { BatonError } from '@baton/core';
  */
 export class RunControl {
   private controller: AbortController | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: LongTimer | undefined;
   private stoppedBy: BatonError | undefined;
 
   constructor(private readonly deadline: number | null) {}
@@ -22,7 +22,7 @@ export class RunControl {
       if (left <= 0) this.abort(deadlineError(this.deadline));
       else {
         const deadline = this.deadline;
-        this.timer = setTimeout(() => this.abort(deadlineError(deadline)), left);
+        this.timer = setLongTimeout(() => this.abort(deadlineError(deadline)), left);
       }
     }
     return controller.signal;
@@ -38,12 +38,12 @@ export class RunControl {
   abort(reason: BatonError): void {
     if (this.stoppedBy) return;
     this.stoppedBy = reason;
-    clearTimeout(this.timer);
+    this.timer?.clear();
     this.controller?.abort(reason);
   }
 
   dispose(): void {
-    clearTimeout(this.timer);
+    this.timer?.clear();
   }
 }
 

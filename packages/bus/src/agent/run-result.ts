@@ -40,9 +40,35 @@ export function readRunResult(value: unknown): RunResult | undefined {
   }
   if (!isOptionalCount(usage.reasoningTokens)) return undefined;
   if (!isCount(r.costUsd) || !isCount(r.durationMs)) return undefined;
+  if (r.unpriced !== undefined && !isUnpriced(r.unpriced)) return undefined;
+  if (r.spent !== undefined && !isSpent(r.spent)) return undefined;
   if (typeof r.runId !== 'string' || typeof r.traceId !== 'string') return undefined;
   if (typeof r.spanId !== 'string' || typeof r.agent !== 'string') return undefined;
   return value as unknown as RunResult;
+}
+
+function isUnpriced(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const u = value as Record<string, unknown>;
+  return (
+    Number.isSafeInteger(u.steps) &&
+    (u.steps as number) >= 0 &&
+    Array.isArray(u.models) &&
+    u.models.every((model) => typeof model === 'string')
+  );
+}
+
+function isSpent(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const s = value as Record<string, unknown>;
+  return (
+    Number.isSafeInteger(s.steps) &&
+    (s.steps as number) >= 0 &&
+    isCount(s.tokens) &&
+    isCount(s.costUsd) &&
+    (s.unpricedSteps === undefined ||
+      (Number.isSafeInteger(s.unpricedSteps) && (s.unpricedSteps as number) >= 0))
+  );
 }
 
 export function explainRunResult(value: unknown): string {

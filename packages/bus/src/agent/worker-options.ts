@@ -7,7 +7,13 @@ import type { AgentInfo } from '../registry.js';
 import type { BusHeaders } from '../transport/types.js';
 
 export interface DurableServeOptions {
-  /** How long a delivery may go unacknowledged before JetStream gives it to another worker (default 10 s). */
+  /**
+   * How long a delivery may go without a progress report before JetStream gives it to another worker
+   * (default 3 s). A live worker reports progress and refreshes its claim four times per ack wait, so
+   * this is roughly how long the invocations of a worker that died wait before another worker takes them
+   * over. Raise it if a worker's event loop can stall that long: a stalled run is taken over, and the
+   * stalled worker then stops it (its result would not be used).
+   */
   ackWaitMs?: number;
   /** Deliveries before the invocation is dead-lettered (default 5). */
   maxDeliveries?: number;
@@ -46,10 +52,21 @@ export interface AgentWorker {
   readonly queued: number;
   readonly killed: boolean;
   info(): AgentInfo;
-  /** Stops taking work and waits for the runs in flight to finish and reply. */
-  drain(): Promise<void>;
-  /** Stops taking work and aborts the runs in flight (their partial results are still replied). */
+  /**
+   * Stops taking work and waits for the runs in flight to finish and reply; with `timeoutMs`, what is
+   * still running then is stopped as by `stop()`.
+   */
+  drain(options?: DrainOptions): Promise<void>;
+  /**
+   * Stops taking work and aborts the runs in flight (their partial results are still replied) — also
+   * when called during a drain.
+   */
   stop(): Promise<void>;
+}
+
+export interface DrainOptions {
+  /** Longest the drain may wait for runs in flight before aborting them. */
+  timeoutMs?: number;
 }
 
 /** How a finished run's reply leaves the worker: a core reply subject or the durable path. */

@@ -3,15 +3,26 @@ import {
   BatonError,
   Budget,
   type HandoffContract,
+  type LongTimer as LongTimerHandle,
+  MAX_TIMER_MS,
   type RunEvent,
   type RunEventSink,
   type RunOptions,
   type RunResult,
+  setLongTimeout,
 } from '@baton/core';
 import { type Context, ROOT_CONTEXT, type Span, type Tracer, trace } from '@opentelemetry/api';
 import { makeDeadLetter, publishDeadLetter } from '../dead-letter.js';
-import { decodeEnvelope, type Envelope, encodeEnvelope } from '../envelope.js';
-import { killedError, killPayloadSchema } from '../kill.js';
+import {
+  decodeEnvelope,
+  type Envelope,
+  encodeEnvelope,
+  SYSTEM_CONTRACTS,
+  systemEnvelope,
+} from '../envelope.js';
+import { killedError } from '../kill.js';
+import { isLedgerSubject } from '../ledger/channel.js';
+import { RemoteLease } from '../ledger/lease.js';
 import { type AgentInfo, heartbeatEnvelope } from '../registry.js';
 import { checkToken, resolveNamespace, subjects } from '../subjects.js';
 import { busTracer, endSpan, extractTraceContext, HEADER, MessagingSpans } from '../trace-context.js';
@@ -19,6 +30,10 @@ import type { Bus, BusHeaders, BusMessage, BusSubscription } from '../transport/
 import { type Admission, type AdmissionRules, admit } from './admit.js';
 import { runInInvocation } from './context.js';
 import { checkOutput } from './contract-checks.js';
+import { type ControlAck, readCancel, readKill, readRegistryQuery } from './control-messages.js';
+import { WorkerGuard } from './guard.js';
+import { answerStatusQuery } from './invocation-status.js';
+import { RecentResults } from './recent-results.js';
 import { errorEnvelope, eventEnvelope, oversizedReply, resultEnvelope } from './replies.js';
 import { RunControl } from './run-control.js';
 import { explainRunResult, localResult, readRunResult } from './run-result.js';
@@ -26,6 +41,7 @@ import {
   type AgentWorker,
   DEFAULT_CONCURRENCY,
   DEFAULT_MAX_HOPS,
+  type DrainOptions,
   defaultInstanceId,
   positiveInteger,
   type Received,
@@ -53,6 +69,11 @@ export class Worker implements AgentWorker {
   readonly queueGroup: string;
   /** What every invocation is checked against. */
   readonly rules: AdmissionRules;
+  /**
+   * Core replies published lately, for callers that lost theirs to a reconnect. Only on a bus that can
+   * disconnect: in process there is nothing to recover.
+   */
+  readonly recent: RecentResults | undefined;
   /** Set by durable mode: stops pulling and hands unfinished work back. */
   durableStopper: ((mode: 'drain' | 'stop', graceMs: number) => Promise<void>) | undefined;
   private readonly runs = new Map<string, RunControl>();
@@ -60,6 +81,8 @@ export class Worker implements AgentWorker {
   private readonly idleWaiters: Array<() => void> = [];
   private readonly waiting: Array<() => void> = [];
   private readonly subscriptions: BusSubscription[] = [];
+  /** Keeps every handler from throwing and turns away what cannot be read, on every subject. */
+  private readonly guard = new WorkerGuard(this);
   private readonly stopGraceMs: number;
   private invokeSubscription: BusSubscription | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -67,6 +90,12 @@ export class Worker implements AgentWorker {
   private killReason: BatonError | undefined;
   private accepting = true;
   private closing: Promise<void> | undefined;
+  /** True once runs in flight were told to stop (stop(), or a drain that ran out of time). */
+  private stopping = false;
+  private drainLimit: LongTimerHandle | undefined;
+  private onEscalate: (() => void) | undefined;
+  /** Set by durable mode: hands runs aborted by a stop back to the queue instead of recording them. */
+  durableEscalate: (() => void) | undefined;
 
   constructor(
     readonly bus: Bus,
@@ -89,8 +118,23 @@ export class Worker implements AgentWorker {
     this.durable = options.durable !== undefined && options.durable !== false;
     this.concurrency = positiveInteger(where, 'concurrency', options.concurrency, DEFAULT_CONCURRENCY);
     this.stopGraceMs = options.stopGraceMs ?? 5_000;
+    for (const [field, value] of [
+      ['stopGraceMs', this.stopGraceMs],
+      ['heartbeatMs', options.heartbeatMs ?? 0],
+    ] as const) {
+      if (!(Number.isFinite(value) && value >= 0 && value <= MAX_TIMER_MS)) {
+        throw new BatonError(
+          'CONFIG_INVALID',
+          `${where}: "${field}" must be 0–${MAX_TIMER_MS} milliseconds`,
+          {
+            details: { field },
+          },
+        );
+      }
+    }
     this.tracer = busTracer(options.tracer);
     this.queueGroup = subjects.queueGroup(this.namespace, this.name);
+    this.recent = bus.transport === 'nats' ? new RecentResults() : undefined;
     this.rules = {
       agent: this.name,
       contract: handoff,
@@ -116,21 +160,55 @@ export class Worker implements AgentWorker {
     return this.killReason;
   }
 
+  /** True while run `runId` is admitted here and has not replied yet (waiting for a slot counts). */
+  isRunning(runId: string): boolean {
+    return this.runs.has(runId);
+  }
+
+  /** Stops one run (durable mode: its claim was taken over, so its result would never be used). */
+  abortRun(runId: string, reason: BatonError): void {
+    this.runs.get(runId)?.abort(reason);
+  }
+
   /** Subscribes and announces; resolves when the server has the subscriptions. */
   async start(heartbeatMs: number): Promise<void> {
     const ns = this.namespace;
+    const guard = this.guard;
     this.subscriptions.push(
-      this.bus.subscribe(subjects.allRunCancels(ns), (message) => this.onCancel(message)),
+      this.bus.subscribe(
+        subjects.allRunCancels(ns),
+        guard.wrap((message) => this.onCancel(message), true),
+      ),
     );
-    this.subscriptions.push(this.bus.subscribe(subjects.kill(ns), (message) => this.onKill(message)));
     this.subscriptions.push(
-      this.bus.subscribe(subjects.registryQuery(ns), (message) => {
-        if (message.reply) this.announce(message.reply);
-      }),
+      this.bus.subscribe(
+        subjects.kill(ns),
+        guard.wrap((message) => this.onKill(message), true),
+      ),
     );
+    this.subscriptions.push(
+      this.bus.subscribe(
+        subjects.registryQuery(ns),
+        guard.wrap((message) => this.onRegistryQuery(message), true),
+      ),
+    );
+    if (this.recent) {
+      this.subscriptions.push(
+        this.bus.subscribe(
+          subjects.agentStatus(ns, this.name),
+          guard.wrap(
+            (message) =>
+              answerStatusQuery(this, message, (error, envelope) =>
+                guard.refuse(message, error, envelope, true),
+              ),
+            true,
+          ),
+        ),
+      );
+    }
     this.invokeSubscription = this.bus.subscribe(
       subjects.invoke(ns, this.name),
-      (message) => this.onInvoke(message),
+      guard.wrap((message) => this.onInvoke(message), false),
       { queue: this.queueGroup },
     );
     await this.bus.flush();
@@ -161,14 +239,31 @@ export class Worker implements AgentWorker {
     };
   }
 
-  drain(): Promise<void> {
+  drain(options: DrainOptions = {}): Promise<void> {
     this.closing ??= this.shutdown('drain');
+    if (options.timeoutMs !== undefined && !this.drainLimit) {
+      this.drainLimit = setLongTimeout(() => void this.stop(), options.timeoutMs).unref();
+    }
     return this.closing;
   }
 
+  /** Aborts the runs in flight — also when a drain is already under way (a second Ctrl-C). */
   stop(): Promise<void> {
-    this.closing ??= this.shutdown('stop');
+    if (this.closing) this.escalate();
+    else this.closing = this.shutdown('stop');
     return this.closing;
+  }
+
+  /** From draining to stopping: the runs in flight are aborted and get `stopGraceMs` to reply. */
+  private escalate(): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.durableEscalate?.();
+    const reason = new BatonError('ABORTED', `Worker ${this.instance} is stopping`, {
+      details: { reason: STOPPING, instance: this.instance },
+    });
+    for (const control of this.runs.values()) control.abort(reason);
+    this.onEscalate?.();
   }
 
   /** A core invocation: the reply goes to the message's reply subject. */
@@ -186,7 +281,10 @@ export class Worker implements AgentWorker {
       this.reject(message, admission, channel);
       return;
     }
-    void this.execute(admission.envelope, admission.input, message, channel);
+    // A rejection here would be unhandled, and Node ends the process on one: refuse the message instead.
+    this.execute(admission.envelope, admission.input, message, channel).catch((error) =>
+      this.guard.failed(message, error, false),
+    );
   }
 
   /** Replies with a typed error and dead-letters the message: nothing is dropped silently. */
@@ -309,6 +407,11 @@ export class Worker implements AgentWorker {
       if (headers[HEADER.EVENTS] !== undefined) options.events = this.eventSink(envelope);
       const parentRun = headers[HEADER.PARENT_RUN];
       if (parentRun !== undefined) options.parentRunId = parentRun;
+      // The caller's ledger, to settle with step by step; only a ledger subject of this namespace.
+      const ledger = headers[HEADER.LEDGER];
+      if (ledger !== undefined && isLedgerSubject(ledger, this.namespace)) {
+        options.budget = new RemoteLease(this.bus, ledger, envelope.budget);
+      }
     }
     return options;
   }
@@ -341,7 +444,7 @@ export class Worker implements AgentWorker {
   }
 
   /** Sends a reply; one too large for the bus becomes a PAYLOAD_TOO_LARGE failure that still arrives. */
-  sendReply(reply: string, envelope: Envelope): void {
+  sendReply(reply: string, envelope: Envelope): string {
     let data: string;
     try {
       data = encodeEnvelope(envelope);
@@ -357,31 +460,66 @@ export class Worker implements AgentWorker {
     } catch (error) {
       console.error(`[baton] ${this.name}: could not reply on ${reply}:`, error);
     }
+    // The text as sent, so the reply can be sent again to a caller that lost it.
+    return data;
   }
 
+  /** A cancel that cannot be read cancels nothing: it is answered and dead-lettered instead. */
   private onCancel(message: BusMessage): void {
-    const decoded = decodeEnvelope(message.string());
-    if (!decoded.ok || decoded.envelope.kind !== 'cancel') return;
-    const control = this.runs.get(decoded.envelope.runId);
-    if (!control) return;
-    const reason = (decoded.envelope.payload as { reason?: unknown } | undefined)?.reason;
-    control.abort(
-      reason === undefined
-        ? new BatonError('ABORTED', 'The caller cancelled the run')
-        : BatonError.fromJSON(reason),
-    );
+    const cancel = readCancel(message, this.bus.maxPayload);
+    if (!cancel.ok) {
+      this.guard.refuse(message, cancel.error, cancel.envelope, true);
+      return;
+    }
+    const control = this.runs.get(cancel.value.runId);
+    control?.abort(cancel.value.reason);
+    this.acknowledge(message, cancel.envelope, 'cancel', control !== undefined);
   }
 
+  /** A kill that cannot be read kills nothing: it is answered and dead-lettered instead. */
   private onKill(message: BusMessage): void {
-    const decoded = decodeEnvelope(message.string());
-    if (!decoded.ok || decoded.envelope.kind !== 'control') return;
-    const parsed = killPayloadSchema.safeParse(decoded.envelope.payload);
-    if (!parsed.success) return;
-    if (parsed.data.agent !== undefined && parsed.data.agent !== this.name) return;
-    const reason = killedError(parsed.data);
+    const kill = readKill(message, this.bus.maxPayload);
+    if (!kill.ok) {
+      this.guard.refuse(message, kill.error, kill.envelope, true);
+      return;
+    }
+    if (kill.value.agent !== undefined && kill.value.agent !== this.name) {
+      this.acknowledge(message, kill.envelope, 'kill', false);
+      return;
+    }
+    const reason = killedError(kill.value);
     this.killReason = reason;
     for (const control of this.runs.values()) control.abort(reason);
     this.announce();
+    this.acknowledge(message, kill.envelope, 'kill', true);
+  }
+
+  /** Every message gets an answer when it asks for one: a cancel or kill that was read says so. */
+  private acknowledge(message: BusMessage, envelope: Envelope, of: ControlAck['of'], applied: boolean): void {
+    if (!message.reply) return;
+    const ack: ControlAck = { action: 'ack', of, applied };
+    const reply = systemEnvelope({
+      kind: 'control',
+      contract: SYSTEM_CONTRACTS.control,
+      from: this.instance,
+      to: envelope.from,
+      payload: ack,
+      replyTo: envelope.id,
+    });
+    try {
+      this.bus.publish(message.reply, encodeEnvelope(reply));
+    } catch {
+      // The asker is gone; the cancel or kill itself was applied.
+    }
+  }
+
+  private onRegistryQuery(message: BusMessage): void {
+    const query = readRegistryQuery(message, this.bus.maxPayload);
+    if (!query.ok) {
+      this.guard.refuse(message, query.error, query.envelope, true);
+      return;
+    }
+    if (message.reply) this.announce(message.reply);
   }
 
   private announce(reply?: string): void {
@@ -405,20 +543,20 @@ export class Worker implements AgentWorker {
       this.runs.size === 0
         ? Promise.resolve()
         : new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-    if (mode === 'stop') {
-      const reason = new BatonError('ABORTED', `Worker ${this.instance} is stopping`, {
-        details: { reason: STOPPING, instance: this.instance },
-      });
-      for (const control of this.runs.values()) control.abort(reason);
-      // A run that ignores its signal must not hold the shutdown forever.
-      let grace: NodeJS.Timeout | undefined;
-      await Promise.race([idle, new Promise((resolve) => (grace = setTimeout(resolve, this.stopGraceMs)))]);
-      clearTimeout(grace);
-    } else {
-      await idle;
-    }
+    // Once stopping (now, or later during a drain), a run that ignores its signal gets a grace, no more.
+    let grace: LongTimerHandle | undefined;
+    const graceOver = new Promise<void>((resolve) => {
+      this.onEscalate = () => {
+        grace = setLongTimeout(resolve, this.stopGraceMs);
+      };
+    });
+    if (mode === 'stop') this.escalate();
+    await Promise.race([idle, graceOver]);
+    grace?.clear();
+    this.drainLimit?.clear();
     await durable;
     for (const sub of this.subscriptions) sub.unsubscribe();
+    this.guard.close();
     if (this.bus.status !== 'closed') {
       try {
         await this.bus.flush();
@@ -437,6 +575,8 @@ class CoreReply implements ReplyChannel {
   ) {}
 
   send(envelope: Envelope): void {
-    if (this.reply !== undefined) this.worker.sendReply(this.reply, envelope);
+    if (this.reply === undefined) return;
+    const data = this.worker.sendReply(this.reply, envelope);
+    this.worker.recent?.remember(envelope.correlationId, this.reply, data);
   }
 }

@@ -20,17 +20,38 @@ import {
   requireNats,
 } from './infra.js';
 
-const DEFAULT_ACK_WAIT_MS = 10_000;
+/**
+ * How long a delivery may go unacknowledged. A live worker reports progress several times within it, so
+ * this is about how long a dead worker's invocation waits before another worker takes it.
+ */
+export const DEFAULT_ACK_WAIT_MS = 3_000;
 const DEFAULT_MAX_DELIVERIES = 5;
+/** Progress reports (and claim refreshes) per ack wait: a few may be late or lost before it matters. */
+const HEARTBEATS_PER_ACK_WAIT = 4;
 
-type Claim = { kind: 'claimed'; revision: number } | { kind: 'replay'; reply: Envelope } | { kind: 'busy' };
+type Claim =
+  | { kind: 'claimed'; revision: number }
+  | { kind: 'replay'; reply: Envelope }
+  /** Someone else's claim is fresh: look again in `retryInMs`. */
+  | { kind: 'busy'; retryInMs: number }
+  /** A later delivery of the same message holds the claim: this copy is out of date. */
+  | { kind: 'superseded' };
+
+/** A claim as last seen by a worker waiting for it: unchanged for long enough, it is stale whatever the clocks say. */
+interface Sighting {
+  revision: number;
+  since: number;
+}
 
 /**
  * Takes invocations from the agent's JetStream work queue. At-least-once delivery becomes exactly-once
  * results: the results bucket holds a claim while a run is in progress (refreshed with the ack progress)
  * and the reply once it is done, so a redelivered invocation that already completed is answered from KV,
  * a duplicate that is still running elsewhere waits for that run, and a claim left by a dead worker is
- * taken over once it goes stale.
+ * taken over as soon as it goes stale — which is by the time JetStream redelivers, since both stop being
+ * refreshed when the worker dies. Every write of a claim and of the result is conditional on the
+ * revision its writer last saw, so a worker that lost its claim (it stalled and was taken over) can
+ * neither refresh it nor record a second result: it stops its run instead.
  */
 export async function startDurableConsumer(worker: Worker, options: DurableServeOptions): Promise<void> {
   const bus = requireNats(worker.bus, `serveAgent(${JSON.stringify(worker.name)})`);
@@ -44,7 +65,10 @@ export async function startDurableConsumer(worker: Worker, options: DurableServe
     maxDeliveries,
   });
   const consumer = await infra.js.consumers.get(infra.invokeStream, consumerName);
-  const messages = await consumer.consume({ max_messages: worker.concurrency });
+  // One message per pull, and the next pull only once a run slot is free (the loop below reads the
+  // iterator, which issues the pull, only then): a message pulled ahead would sit here unreported
+  // while the runs go on, be redelivered elsewhere at every ack wait, and count towards maxDeliveries.
+  const messages = await consumer.consume({ max_messages: 1 });
   const inFlight = new Set<Promise<void>>();
   let stopping: 'drain' | 'stop' | undefined;
 
@@ -100,10 +124,6 @@ class DurableHandler {
     private readonly stopping: () => 'drain' | 'stop' | undefined,
   ) {}
 
-  private get results(): KV {
-    return this.infra.results;
-  }
-
   async handle(msg: JsMsg): Promise<void> {
     const worker = this.worker;
     msg.working();
@@ -118,7 +138,8 @@ class DurableHandler {
       const decoded = decodeEnvelope(message.string());
       const envelope = decoded.ok ? decoded.envelope : undefined;
       await this.finish(envelope, errorEnvelope(worker.name, envelope, killed), replyTo);
-      msg.term('killed');
+      // Plain term(): nats-server 2.9 redelivers a term that carries a reason. The reason is in the record.
+      msg.term();
       return;
     }
     let admission: Admission = admit(message, worker.rules, Date.now());
@@ -139,7 +160,8 @@ class DurableHandler {
         send: (reply) => this.finish(envelope, reply, replyTo),
       };
       worker.reject(message, admission, envelope ? recordAndReply : sendOnly, deliveries);
-      msg.term(admission.error.code);
+      // Plain term(): nats-server 2.9 redelivers a term that carries a reason (the dead letter has it).
+      msg.term();
       return;
     }
 
@@ -150,27 +172,27 @@ class DurableHandler {
       msg.ack();
       return;
     }
-    if (claim.kind === 'busy') return; // Its deadline passed while another worker ran it; that worker replies.
+    // Superseded: the later delivery answers. Busy: its deadline passed while another worker ran it,
+    // and that worker replies.
+    if (claim.kind !== 'claimed') return;
 
+    const held = new HeldClaim(this, envelope, deliveries, claim.revision);
     const progress = setInterval(() => {
       msg.working();
-      void this.results
-        .put(
-          envelope.id,
-          record({ state: 'running', instance: worker.instance, heartbeatAt: Date.now(), deliveries }),
-        )
-        .catch(() => undefined);
+      held.refresh();
     }, this.progressEveryMs);
     const channel: ReplyChannel = {
       send: async (reply) => {
         clearInterval(progress);
         if (this.stopping() === 'stop' && isStopAbort(reply)) {
           // The worker is shutting down, not the run failing: give it to another worker now.
-          await this.results.delete(envelope.id).catch(() => undefined);
+          await held.release();
           msg.nak();
           return;
         }
-        await this.finish(envelope, reply, replyTo);
+        const outcome = await held.complete(reply);
+        if (outcome === 'lost') return; // Taken over: the worker that holds the claim now answers.
+        this.publishReply(replyTo, outcome);
         msg.ack();
       },
     };
@@ -181,56 +203,97 @@ class DurableHandler {
     }
   }
 
-  private get progressEveryMs(): number {
-    return Math.max(100, Math.floor(this.settings.ackWaitMs / 3));
+  get results(): KV {
+    return this.infra.results;
   }
 
-  /** A claim older than this belongs to a worker that stopped refreshing it: a dead one. */
+  get instance(): string {
+    return this.worker.instance;
+  }
+
+  /** A claim lost to another worker: this run's result would never be used, so it stops. */
+  lost(envelope: Envelope): void {
+    this.worker.abortRun(
+      envelope.runId,
+      new BatonError('WORKER_CRASHED', 'Another worker took this invocation over while it ran here', {
+        details: { invocationId: envelope.id, instance: this.worker.instance },
+      }),
+    );
+  }
+
+  private get progressEveryMs(): number {
+    return Math.max(100, Math.floor(this.settings.ackWaitMs / HEARTBEATS_PER_ACK_WAIT));
+  }
+
+  /**
+   * A claim not refreshed for this long belongs to a worker that stopped: JetStream redelivers after the
+   * same silence, so a redelivered invocation normally finds the claim stale at once.
+   */
   private get staleAfterMs(): number {
     return this.settings.ackWaitMs;
   }
 
   /**
    * Claims the invocation, or finds its recorded reply. A fresh claim held by someone else means the run
-   * is in progress there: keep the delivery alive and wait until it is done or its claim goes stale.
+   * is in progress there: keep the delivery alive and look again when the claim would go stale (or
+   * sooner, as its holder may finish), never later than needed.
    */
   private async claimOrWait(msg: JsMsg, envelope: Envelope, deliveries: number): Promise<Claim> {
+    let sighting: Sighting | undefined;
     for (;;) {
-      const claim = await this.claim(envelope.id, deliveries);
+      const claim = await this.claim(envelope.id, deliveries, sighting);
       if (claim.kind !== 'busy') return claim;
+      sighting = claim.sighting;
       if (envelope.deadline !== null && Date.now() > envelope.deadline + this.staleAfterMs) {
         msg.ack();
         return claim;
       }
       msg.working();
-      await new Promise((resolve) => setTimeout(resolve, this.progressEveryMs));
+      await new Promise((resolve) => setTimeout(resolve, claim.retryInMs));
     }
   }
 
-  private async claim(id: string, deliveries: number): Promise<Claim> {
+  private async claim(
+    id: string,
+    deliveries: number,
+    sighting: Sighting | undefined,
+  ): Promise<Claim & { sighting?: Sighting }> {
     const mine = () =>
       record({ state: 'running', instance: this.worker.instance, heartbeatAt: Date.now(), deliveries });
     for (let attempt = 0; attempt < 10; attempt++) {
       const entry = await this.results.get(id);
       const existing = entry && entry.operation === 'PUT' ? readResultRecord(entry.value) : undefined;
       try {
-        if (!existing) {
-          return { kind: 'claimed', revision: await this.results.create(id, mine()) };
+        if (!entry || !existing) {
+          // No record, a deleted one (a stopping worker handed it back) or an unreadable one.
+          const revision = entry
+            ? await this.results.update(id, mine(), entry.revision)
+            : await this.results.create(id, mine());
+          return { kind: 'claimed', revision };
         }
         if (existing.state === 'done') return { kind: 'replay', reply: existing.reply };
-        if (Date.now() - existing.heartbeatAt > this.staleAfterMs) {
-          return {
-            kind: 'claimed',
-            revision: await this.results.update(id, mine(), (entry as { revision: number }).revision),
-          };
+        if (existing.deliveries > deliveries) return { kind: 'superseded' };
+        const now = Date.now();
+        const seen =
+          sighting && sighting.revision === entry.revision
+            ? sighting
+            : { revision: entry.revision, since: now };
+        const silentFor = Math.max(now - existing.heartbeatAt, now - seen.since);
+        if (silentFor > this.staleAfterMs) {
+          return { kind: 'claimed', revision: await this.results.update(id, mine(), entry.revision) };
         }
-        return { kind: 'busy' };
+        const untilStale = this.staleAfterMs - silentFor + 10;
+        return {
+          kind: 'busy',
+          retryInMs: Math.max(10, Math.min(this.progressEveryMs, untilStale)),
+          sighting: seen,
+        };
       } catch (error) {
         if (!isWrongSequence(error)) throw error;
         // Someone else wrote first: look again.
       }
     }
-    return { kind: 'busy' };
+    return { kind: 'busy', retryInMs: this.progressEveryMs };
   }
 
   /** Records the reply (so a redelivery replays it), then sends it to the caller. */
@@ -257,6 +320,106 @@ class DurableHandler {
   private publishReply(replyTo: string | undefined, reply: Envelope): void {
     if (replyTo === undefined) return;
     this.worker.sendReply(replyTo, reply);
+  }
+}
+
+/**
+ * A claim while its run goes on here: refreshed with every progress report and completed once. Writes
+ * go one after another, each conditional on the revision the previous one made, so a claim that another
+ * worker took over is noticed at the next write and never overwritten.
+ */
+class HeldClaim {
+  private writing: Promise<void> = Promise.resolve();
+  private taken = false;
+
+  constructor(
+    private readonly handler: DurableHandler,
+    private readonly envelope: Envelope,
+    private readonly deliveries: number,
+    private revision: number,
+  ) {}
+
+  refresh(): void {
+    this.writing = this.writing.then(async () => {
+      if (this.taken) return;
+      const running = record({
+        state: 'running',
+        instance: this.handler.instance,
+        heartbeatAt: Date.now(),
+        deliveries: this.deliveries,
+      });
+      try {
+        this.revision = await this.handler.results.update(this.envelope.id, running, this.revision);
+      } catch (error) {
+        if (!isWrongSequence(error)) return; // The server is away; the next report tries again.
+        const current = await this.read().catch(() => undefined);
+        if (current === undefined) return;
+        if (current.mine) this.revision = current.revision;
+        else {
+          this.taken = true;
+          this.handler.lost(this.envelope);
+        }
+      }
+    });
+  }
+
+  /** Records the reply; the reply the caller must get (someone else's if it was recorded first), or `lost`. */
+  async complete(reply: Envelope): Promise<Envelope | 'lost'> {
+    await this.writing;
+    const results = this.handler.results;
+    const id = this.envelope.id;
+    const done = record({ state: 'done', instance: this.handler.instance, at: Date.now(), reply });
+    for (let attempt = 0; ; attempt++) {
+      if (attempt > 20) throw new BatonError('INTERNAL', `Could not record the result of ${id}`);
+      try {
+        if (!this.taken) {
+          await results.update(id, done, this.revision);
+          return reply;
+        }
+      } catch (error) {
+        if (!isWrongSequence(error)) {
+          await new Promise((resolve) => setTimeout(resolve, 100 * Math.min(attempt + 1, 5)));
+          continue;
+        }
+      }
+      // The revision moved: an earlier write of ours whose answer was lost, or another worker.
+      const current = await this.read();
+      if (current?.record.state === 'done') return current.record.reply;
+      if (current && !current.mine) return 'lost';
+      if (current) {
+        this.taken = false;
+        this.revision = current.revision;
+        continue;
+      }
+      // The record is gone (the bucket's max age, a purge): nobody else holds it.
+      try {
+        await results.create(id, done);
+        return reply;
+      } catch (error) {
+        if (!isWrongSequence(error)) throw error;
+      }
+    }
+  }
+
+  /** Hands the invocation back (the worker is stopping): the next delivery claims it at once. */
+  async release(): Promise<void> {
+    await this.writing;
+    this.taken = true;
+    await this.handler.results
+      .delete(this.envelope.id, { previousSeq: this.revision })
+      .catch(() => undefined);
+  }
+
+  private async read(): Promise<{ record: ResultRecord; revision: number; mine: boolean } | undefined> {
+    const entry = await this.handler.results.get(this.envelope.id);
+    if (entry?.operation !== 'PUT') return undefined;
+    const found = readResultRecord(entry.value);
+    if (!found) return undefined;
+    const mine =
+      found.state === 'running' &&
+      found.instance === this.handler.instance &&
+      found.deliveries === this.deliveries;
+    return { record: found, revision: entry.revision, mine };
   }
 }
 

@@ -14,6 +14,7 @@ export {
   busConformance,
   type ConformanceCase,
   type ConformanceContext,
+  hostileConformance,
   malformedConformance,
   runConformanceCase,
   transportConformance,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'eventemitter3';
 import { exceedsBytes, PayloadMessage, payloadSize } from '../bytes.js';
+import { callHandler, type HandlerErrorListener, logHandlerError } from './handler-errors.js';
 import { busClosed, noResponders, PendingRequests, payloadTooLarge } from './pending.js';
 import { checkSubject, hasWildcard, subjectMatches } from './subject.js';
 import type {
@@ -19,8 +20,8 @@ import type {
 export interface InProcessBusOptions {
   /** Largest payload in bytes (default 1 MiB, like nats-server). */
   maxPayload?: number;
-  /** Where errors thrown by subscription handlers go (default: console.error). */
-  onHandlerError?: (error: unknown, subject: string) => void;
+  /** Where errors thrown by subscription handlers go (default: console.error), as on NatsBus. */
+  onHandlerError?: HandlerErrorListener;
 }
 
 export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
@@ -151,11 +152,7 @@ export class InProcessBroker {
 function deliver(sub: Subscription, message: BusMessage): void {
   queueMicrotask(() => {
     if (sub.closed) return;
-    try {
-      sub.handler(message);
-    } catch (error) {
-      sub.client.reportHandlerError(error, message.subject);
-    }
+    sub.client.call(sub.handler, message);
   });
 }
 
@@ -176,7 +173,7 @@ export class InProcessBus implements Bus {
   private readonly requests: PendingRequests;
   private readonly subscriptions = new Set<Subscription>();
   private readonly statusEvents = new EventEmitter();
-  private readonly onHandlerError: (error: unknown, subject: string) => void;
+  private readonly onHandlerError: HandlerErrorListener;
   private readonly options: InProcessBusOptions;
   private inboxCounter = 0;
   private state: BusStatus = 'connected';
@@ -188,9 +185,7 @@ export class InProcessBus implements Bus {
     this.id = randomBytes(CLIENT_ID_LENGTH / 2).toString('hex');
     this.broker.clients.set(this.id, this);
     this.requests = new PendingRequests(`${INBOX}${this.id}.r.`);
-    this.onHandlerError =
-      options.onHandlerError ??
-      ((error, subject) => console.error(`[baton] handler for "${subject}" threw:`, error));
+    this.onHandlerError = options.onHandlerError ?? logHandlerError;
   }
 
   /** Another client on the same broker; closing it leaves this one open. */
@@ -276,9 +271,9 @@ export class InProcessBus implements Bus {
     this.broker.remove(subscription);
   }
 
-  /** @internal */
-  reportHandlerError(error: unknown, subject: string): void {
-    this.onHandlerError(error, subject);
+  /** @internal Runs a handler as NatsBus does: what it throws goes to `onHandlerError`, never further. */
+  call(handler: BusHandler, message: BusMessage): void {
+    callHandler(handler, message, this.onHandlerError, message.subject);
   }
 
   /** A reply to a pending request of some client on this broker: straight to it, no routing. */

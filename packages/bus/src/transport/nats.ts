@@ -11,8 +11,21 @@ import {
 } from '@nats-io/transport-node';
 import { EventEmitter } from 'eventemitter3';
 import { decodeUtf8 } from '../bytes.js';
+import {
+  callHandler,
+  type HandlerErrorListener,
+  logHandlerError,
+  reportHandlerError,
+} from './handler-errors.js';
 import { DEFAULT_MAX_PAYLOAD } from './in-process.js';
-import { busClosed, deadlineExceeded, noResponders, PendingRequests, payloadTooLarge } from './pending.js';
+import {
+  busClosed,
+  deadlineExceeded,
+  noResponders,
+  PendingRequests,
+  payloadTooLarge,
+  type WaitingRequest,
+} from './pending.js';
 import { checkSubject } from './subject.js';
 import type {
   Bus,
@@ -42,12 +55,16 @@ export interface NatsBusOptions {
   maxReconnectAttempts?: number;
   /** Any other nats.js connection option (credentials, TLS, ping interval...). */
   connection?: Partial<ConnectionOptions>;
+  /** Where errors thrown by subscription handlers go (default: console.error), as on InProcessBus. */
+  onHandlerError?: HandlerErrorListener;
 }
 
 export interface NatsBusWrapOptions {
   maxPayload?: number;
   /** Close the connection when the bus closes (default false: the caller owns it). */
   ownsConnection?: boolean;
+  /** Where errors thrown by subscription handlers go (default: console.error), as on InProcessBus. */
+  onHandlerError?: HandlerErrorListener;
 }
 
 class NatsSubscription implements BusSubscription {
@@ -78,6 +95,7 @@ export class NatsBus implements Bus {
   private readonly mux: Subscription;
   private readonly statusEvents = new EventEmitter();
   private readonly limit: number | undefined;
+  private readonly onHandlerError: HandlerErrorListener;
   private state: BusStatus = 'connected';
   /** Increments on every disconnect, so a request can tell whether the link dropped while it waited. */
   private disconnects = 0;
@@ -88,6 +106,7 @@ export class NatsBus implements Bus {
   ) {
     this.limit = options.maxPayload;
     this.ownsConnection = options.ownsConnection ?? false;
+    this.onHandlerError = options.onHandlerError ?? logHandlerError;
     this.requests = new PendingRequests(`${createInbox()}.`, (subject, timeoutMs) =>
       this.state === 'disconnected'
         ? new BatonError(
@@ -102,12 +121,17 @@ export class NatsBus implements Bus {
     this.mux = connection.subscribe(`${this.requests.prefix}*`, {
       callback: (error, msg) => {
         if (error) return;
-        const token = msg.subject.slice(this.requests.prefix.length);
-        if (msg.data.length === 0 && msg.headers?.code === 503) {
-          this.requests.fail(token, noResponders(this.requests.subjectOf(token) ?? msg.subject));
-          return;
+        // Every request of the connection is answered through here: a throw would silence them all.
+        try {
+          const token = msg.subject.slice(this.requests.prefix.length);
+          if (msg.data.length === 0 && msg.headers?.code === 503) {
+            this.requests.fail(token, noResponders(this.requests.subjectOf(token) ?? msg.subject));
+            return;
+          }
+          this.requests.resolve(token, new NatsMessage(msg));
+        } catch (caught) {
+          reportHandlerError(this.onHandlerError, caught, msg.subject);
         }
-        this.requests.resolve(token, new NatsMessage(msg));
       },
     });
     void this.watchStatus();
@@ -140,6 +164,7 @@ export class NatsBus implements Bus {
     }
     const wrap: NatsBusWrapOptions = { ownsConnection: true };
     if (options.maxPayload !== undefined) wrap.maxPayload = options.maxPayload;
+    if (options.onHandlerError !== undefined) wrap.onHandlerError = options.onHandlerError;
     return new NatsBus(connection, wrap);
   }
 
@@ -184,7 +209,7 @@ export class NatsBus implements Bus {
         ...(queue === undefined ? {} : { queue }),
         callback: (error, msg) => {
           if (error) return;
-          handler(new NatsMessage(msg));
+          callHandler(handler, new NatsMessage(msg), this.onHandlerError, msg.subject);
         },
       });
       return new NatsSubscription(subject, queue, sub);
@@ -275,6 +300,22 @@ export class NatsBus implements Bus {
   /** How many times the connection dropped since the bus was created. */
   get disconnectCount(): number {
     return this.disconnects;
+  }
+
+  /**
+   * Requests waiting for a reply that were given a `tag`. NATS core keeps nothing for a client that is
+   * reconnecting, so a reply published meanwhile is gone: after a reconnect the requester asks the
+   * responder about these and settles them (see agent/reply-recovery.ts).
+   */
+  waitingRequests(): WaitingRequest[] {
+    return this.requests.tagged();
+  }
+
+  /** Ends a waiting request with a recovered reply or an error; false when it no longer waits. */
+  settleRequest(token: string, outcome: BusMessage | BatonError): boolean {
+    return outcome instanceof BatonError
+      ? this.requests.fail(token, outcome)
+      : this.requests.resolve(token, outcome);
   }
 
   private checkOpen(): void {

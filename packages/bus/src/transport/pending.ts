@@ -1,4 +1,4 @@
-import { BatonError } from '@baton/core';
+import { BatonError, timerDelay } from '@baton/core';
 import type { BusMessage, RequestOptions } from './types.js';
 
 interface Pending {
@@ -9,6 +9,16 @@ interface Pending {
   timeoutMs: number;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
+  tag: unknown;
+}
+
+/** A request still waiting for its reply, as reply recovery sees it. */
+export interface WaitingRequest {
+  token: string;
+  /** The subject the request went to. */
+  subject: string;
+  /** What the requester passed as `RequestOptions.tag`. */
+  tag: unknown;
 }
 
 /**
@@ -44,7 +54,16 @@ export class PendingRequests {
     const expiresAt = performance.now() + timeoutMs;
     let entry: Pending | undefined;
     const promise = new Promise<BusMessage>((resolve, reject) => {
-      entry = { subject, resolve, reject, expiresAt, timeoutMs, signal: options.signal, onAbort: undefined };
+      entry = {
+        subject,
+        resolve,
+        reject,
+        expiresAt,
+        timeoutMs,
+        signal: options.signal,
+        onAbort: undefined,
+        tag: options.tag,
+      };
     });
     const created = entry as Pending;
     this.pending.set(token, created);
@@ -86,6 +105,15 @@ export class PendingRequests {
     return this.pending.get(token)?.subject;
   }
 
+  /** The requests waiting now that carry a tag (the others cannot be asked about). */
+  tagged(): WaitingRequest[] {
+    const waiting: WaitingRequest[] = [];
+    for (const [token, entry] of this.pending) {
+      if (entry.tag !== undefined) waiting.push({ token, subject: entry.subject, tag: entry.tag });
+    }
+    return waiting;
+  }
+
   failAll(error: BatonError): void {
     for (const token of [...this.pending.keys()]) this.fail(token, error);
     clearTimeout(this.timer);
@@ -105,7 +133,8 @@ export class PendingRequests {
   private arm(at: number): void {
     clearTimeout(this.timer);
     this.armedFor = at;
-    this.timer = setTimeout(() => this.expire(), Math.max(0, at - performance.now()));
+    // Clamped: past Node's 32-bit timer limit a timeout would fire at once; expire() re-arms until due.
+    this.timer = setTimeout(() => this.expire(), timerDelay(at - performance.now()));
     if (this.pending.size === 0) this.timer.unref();
   }
 

@@ -42,6 +42,11 @@ export interface RequestOptions {
   /** Aborting fails the request at once with ABORTED (or the signal's BatonError reason). */
   signal?: AbortSignal;
   headers?: BusHeaders;
+  /**
+   * Opaque to the bus; kept with the waiting request so that, after a reconnect, the requester can tell
+   * which of its requests may have lost their reply (`NatsBus.waitingRequests()`).
+   */
+  tag?: unknown;
 }
 
 export type BusStatus = 'connected' | 'disconnected' | 'closed';

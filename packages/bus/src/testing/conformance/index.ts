@@ -1,5 +1,6 @@
 import { agentConformance } from './agents.js';
 import type { ConformanceCase } from './context.js';
+import { hostileConformance } from './hostile.js';
 import { malformedConformance } from './malformed.js';
 import { transportConformance } from './transport.js';
 
@@ -10,11 +11,12 @@ export {
   runConformanceCase,
   waitUntil,
 } from './context.js';
-export { agentConformance, malformedConformance, transportConformance };
+export { agentConformance, hostileConformance, malformedConformance, transportConformance };
 
 /** Every case both transports must pass: run each with `runConformanceCase` in your test framework. */
 export const busConformance: readonly ConformanceCase[] = [
   ...transportConformance,
   ...agentConformance,
   ...malformedConformance,
+  ...hostileConformance,
 ];
