@@ -51,6 +51,11 @@ export function createProgram(io: Io, done: (code: number) => void): Command {
     .option('--namespace <ns>', 'the bus namespace (tenant) to serve in', namespaceToken)
     .option('--concurrency <n>', 'runs at once (default 16)', positiveInteger('--concurrency'))
     .option('--durable', 'also take invocations from the JetStream work queue (survives worker crashes)')
+    .option(
+      '--drain-timeout <seconds>',
+      'on Ctrl-C, how long runs in flight may finish before they are aborted (default 30)',
+      seconds('--drain-timeout'),
+    )
     .addOption(
       new Option('--heartbeat <ms>', 'registry heartbeat period')
         .argParser(positiveInteger('--heartbeat'))

@@ -12,11 +12,16 @@ export interface WorkerFlags {
   durable?: boolean;
   /** Registry heartbeat period, ms (default 2 s). */
   heartbeat?: number;
+  /** On the first SIGINT/SIGTERM, how long runs in flight may take to finish before they are aborted, ms. */
+  drainTimeout?: number;
 }
+
+const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 
 /**
  * `baton worker <agent>`: serves one specialist on NATS under its contract until SIGINT or SIGTERM,
- * then drains (runs in flight finish and reply) and exits 0. A second signal aborts what is left.
+ * then drains (runs in flight finish and reply, for at most `--drain-timeout`) and exits 0. A second
+ * signal aborts what is left at once; their partial results are still replied.
  */
 export async function workerCommand(name: string, flags: WorkerFlags, io: Io): Promise<number> {
   if (!AGENT_NAMES.includes(name)) {
@@ -52,11 +57,16 @@ export async function workerCommand(name: string, flags: WorkerFlags, io: Io): P
 
   return new Promise<number>((resolve) => {
     let signals = 0;
+    const drainMs = flags.drainTimeout ?? DEFAULT_DRAIN_TIMEOUT_MS;
     const onSignal = (signal: NodeJS.Signals) => {
       signals++;
       if (signals === 1) {
-        io.err(`${signal}: draining ${worker.inFlight} run(s) in flight…`);
-        void shutdown(() => worker.drain());
+        const runs = worker.inFlight;
+        io.err(
+          `${signal}: draining ${runs} run${runs === 1 ? '' : 's'} in flight for up to ${formatDuration(drainMs)}` +
+            ' (again to abort them now)…',
+        );
+        void shutdown(() => worker.drain({ timeoutMs: drainMs }));
       } else {
         io.err(`${signal}: aborting the runs in flight…`);
         void shutdown(() => worker.stop());
