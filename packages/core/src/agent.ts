@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BatonError } from './errors.js';
+import type { Guardrails } from './guards/types.js';
 import type { Model, ToolChoice } from './model/types.js';
 import type { AgentLike, RunOptions, RunResult } from './run/types.js';
 import { type AnyTool, configError, isTool } from './tools/define.js';
@@ -74,6 +75,14 @@ export interface AgentConfig<I, O> {
   toolChoice?: ToolChoice;
   temperature?: number;
   maxOutputTokens?: number;
+  /** Checks on what goes in and out: the input, the final answer, tool arguments and tool results. */
+  guardrails?: Guardrails;
+  /**
+   * What happens to `write` and `destructive` calls once the run has read untrusted content (a read
+   * tool's result, another agent's output, a recalled memory): `approve` (default) asks a person, `deny`
+   * refuses them (the model is told), `off` lets them run. Tools marked `safeAfterUntrusted` always run.
+   */
+  untrustedPolicy?: 'approve' | 'deny' | 'off';
 }
 
 export interface Agent<I = unknown, O = unknown> extends AgentLike<I, O> {

@@ -26,6 +26,15 @@ export const ERROR_CODES = {
   APPROVAL_DENIED: { category: 'user', retryable: false },
   APPROVAL_REQUIRED: { category: 'user', retryable: false },
   STATE_INVALID: { category: 'user', retryable: false },
+  /** A paused RunState was already resumed once; resuming it again would repeat its side effects. */
+  STATE_CONSUMED: { category: 'user', retryable: false },
+  /** The approval was already decided (approvals are decided exactly once). */
+  APPROVAL_DECIDED: { category: 'user', retryable: false },
+  APPROVAL_UNKNOWN: { category: 'user', retryable: false },
+  /** No journaled run has this id (nothing to resume). */
+  RUN_UNKNOWN: { category: 'user', retryable: false },
+  /** A journal was written by another configuration; resuming it needs `migrate: true`. */
+  JOURNAL_CONFIG_MISMATCH: { category: 'user', retryable: false },
   HANDOFF_INVALID: { category: 'user', retryable: false },
   CONTRACT_UNKNOWN: { category: 'user', retryable: false },
   CONTRACT_VERSION: { category: 'user', retryable: false },
@@ -72,6 +81,18 @@ export const ERROR_CODES = {
   BUS_DISCONNECTED: { category: 'system', retryable: true },
   WORKER_CRASHED: { category: 'system', retryable: true },
   DUPLICATE: { category: 'system', retryable: false },
+  /** Another writer took the run's journal over (a resume elsewhere): this one must stop. */
+  JOURNAL_CONFLICT: { category: 'system', retryable: false },
+  /** The journal could not be written or read (its store is down): nothing is executed unrecorded. */
+  JOURNAL_UNAVAILABLE: { category: 'system', retryable: true },
+  /** A journal record could not be read back (corrupt or edited). */
+  JOURNAL_INVALID: { category: 'system', retryable: false },
+  /** Another writer appended to the audit log first: the record is chained again after it. */
+  AUDIT_CONFLICT: { category: 'system', retryable: true },
+  /** The audit log could not be written or read (its store is down): nothing runs unaudited. */
+  AUDIT_UNAVAILABLE: { category: 'system', retryable: true },
+  /** A stored audit entry could not be read back (corrupt or edited); `baton audit verify` says where. */
+  AUDIT_INVALID: { category: 'system', retryable: false },
   INTERNAL: { category: 'system', retryable: false },
 } as const satisfies Record<string, CodeSpec>;
 

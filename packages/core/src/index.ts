@@ -8,6 +8,82 @@ export {
   isAgent,
   type Limits,
 } from './agent.js';
+export { approvalKey, decodeApprovalRecord, encodeApprovalRecord } from './approvals/codec.js';
+export { type FileApprovalsOptions, fileApprovals } from './approvals/file.js';
+export {
+  alreadyDecided,
+  matches as matchesApprovalFilter,
+  memoryApprovals,
+  unknownApproval,
+  withDecision,
+  withExpiry,
+} from './approvals/memory.js';
+export {
+  type ApprovalFilter,
+  type ApprovalRecord,
+  type ApprovalRequestRecord,
+  type ApprovalStatus,
+  type ApprovalStore,
+  approvalRecordSchema,
+  effectiveStatus,
+  statusOfDecision,
+} from './approvals/types.js';
+export { type WaitForDecisionsOptions, waitForDecisions } from './approvals/wait.js';
+export { argsHashOf, chainRecord, recordHashOf } from './audit/chain.js';
+export {
+  auditConflict,
+  decodeAuditEntry,
+  encodeAuditEntry,
+  invalidAuditEntry,
+  isHeadEntry,
+  parseAuditText,
+  readAudit,
+  recordsAndHeads,
+  sameTail as sameAuditTail,
+  splitAuditEntries,
+  tailOf as auditTailOf,
+} from './audit/codec.js';
+export { type FileAuditSinkOptions, fileAuditSink } from './audit/file-sink.js';
+export {
+  type AuditKey,
+  auditKeyId,
+  auditPrivateKey,
+  auditPublicKey,
+  headSigned,
+  signHead,
+} from './audit/heads.js';
+export {
+  type AuditLog,
+  type AuditLogOptions,
+  createAuditLog,
+  DEFAULT_AUDIT_FILE,
+  DEFAULT_SIGN_EVERY,
+} from './audit/log.js';
+export { type MemoryAuditSink, memoryAuditSink } from './audit/memory-sink.js';
+export {
+  AUDIT_DECISIONS,
+  AUDIT_GENESIS,
+  AUDIT_KINDS,
+  AUDIT_OUTCOMES,
+  AUDIT_VERSION,
+  type AuditEntry,
+  type AuditEvent,
+  type AuditHead,
+  type AuditKind,
+  type AuditRecord,
+  type AuditSink,
+  type AuditTail,
+  auditEventSchema,
+  auditHeadEntrySchema,
+  auditHeadSchema,
+  auditRecordSchema,
+} from './audit/types.js';
+export {
+  type AuditProblem,
+  type AuditVerification,
+  type VerifyAuditOptions,
+  verifyAudit,
+} from './audit/verify.js';
 export {
   Budget,
   type BudgetBreach,
@@ -36,7 +112,55 @@ export {
 export { EventHub, type RunEventSink, RunEvents } from './events/emitter.js';
 export { describeEvent, type ProgressOptions, printProgress } from './events/progress.js';
 export type { RunEvent, RunEventOf, RunEventType } from './events/types.js';
+// Guardrails: the guard interface and the built-in guards (listed explicitly in guards/index.ts).
+export * from './guards/index.js';
+export {
+  type GuardOutcome,
+  type GuardRunContext,
+  guardsFor,
+  runGuards,
+} from './guards/run.js';
+export {
+  type Guard,
+  type GuardContext,
+  type GuardFinding,
+  type Guardrails,
+  type GuardStage,
+  type GuardVerdict,
+  PASS,
+} from './guards/types.js';
 export { defineHandoff, type HandoffConfig, type HandoffContract, isHandoffContract } from './handoff.js';
+export {
+  checkRunId,
+  decodeJournalEntries,
+  decodeJournalEntry,
+  encodeJournalEntries,
+  encodeJournalEntry,
+  invalidEntry as invalidJournalEntry,
+  isRunId,
+} from './journal/codec.js';
+export { agentConfigHash, agentConfigOf, hashConfig } from './journal/config-hash.js';
+export { DEFAULT_JOURNAL_RETENTION_MS, type FileJournalOptions, fileJournal } from './journal/file.js';
+export {
+  checkLastSeq as checkJournalLastSeq,
+  fenced as journalFenced,
+  memoryJournal,
+} from './journal/memory.js';
+export { JournalBatch, JournalSession, type RecordedHandoff, WRITER } from './journal/session.js';
+export {
+  JOURNAL_VERSION,
+  type JournalEntry,
+  type JournalOpenOptions,
+  type JournalRecord,
+  type JournalRecordOf,
+  type JournalRecordType,
+  type JournalWriter,
+  journalEntrySchema,
+  journalRecordSchema,
+  type RecordedResponse,
+  type RunJournal,
+  recordedResponseSchema,
+} from './journal/types.js';
 export type {
   MemoryKind,
   MemoryPutOptions,
@@ -73,7 +197,16 @@ export type {
 export { addUsage, emptyUsage, totalTokens } from './model/usage.js';
 // Model providers, combinators and modelFromEnv (listed explicitly in providers/index.ts).
 export * from './providers/index.js';
-export { type ResumeOptions, type RunStream, resume, run, stream } from './run/run.js';
+export { withoutToolResults } from './run/journaled.js';
+export { spentOf } from './run/result.js';
+export {
+  type ResumeOptions,
+  type RunStream,
+  requireJournaled,
+  resume,
+  run,
+  stream,
+} from './run/run.js';
 export { runResultSchema, usageSchema } from './run/schemas.js';
 export {
   currentRunScope,
@@ -83,6 +216,7 @@ export {
   type ScopedOptions,
 } from './run/scope.js';
 export { stoppedStatus } from './run/stop-status.js';
+export type { CallPreview, CredentialsProvider } from './run/types.js';
 export {
   type AgentLike,
   type ApprovalDecision,
@@ -101,6 +235,7 @@ export {
   type UnpricedUsage,
 } from './run/types.js';
 export { countTokens, estimateTokens, loadTokenizer, type Truncated, truncateToTokens } from './tokens.js';
+export type { ToolCredentials } from './tools/define.js';
 export {
   type AnyTool,
   defineTool,
@@ -114,7 +249,15 @@ export {
   type ToolRetryPolicy,
   type ToolRisk,
 } from './tools/define.js';
-export { formatToolResult, parseToolResult } from './tools/format.js';
+export {
+  formatToolResult,
+  inertJson,
+  parseToolResult,
+  UNTRUSTED_NOTICE,
+  type UntrustedSource,
+  unwrapUntrusted,
+  wrapUntrusted,
+} from './tools/format.js';
 export { ToolError, type ToolFailure, type ToolResult } from './tools/result.js';
 export { BatonAttr, GenAI, GenAIOperation } from './tracing/attributes.js';
 // Small utilities the other packages share.

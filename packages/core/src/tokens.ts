@@ -21,7 +21,47 @@ export function loadTokenizer(): Promise<Tokenizer> {
 
 export async function countTokens(text: string): Promise<number> {
   if (text.length === 0) return 0;
-  return (await loadTokenizer()).countTokens(text);
+  const encoder = await loadTokenizer();
+  if (!hasLongRun(text)) return encoder.countTokens(text);
+  let total = 0;
+  for (const piece of pieces(text)) total += encoder.countTokens(piece);
+  return total;
+}
+
+/**
+ * The BPE merge step is quadratic in the length of one pre-tokenized word, and a word is any run without
+ * whitespace: 100 KB of base64 in a tool result took ~10 s to count. Texts with such runs are counted in
+ * pieces that cut long runs every RUN_PIECE characters (a token never spans that far in practice, so the
+ * count is off by at most a token per cut).
+ */
+const RUN_PIECE = 256;
+
+/** True when the text has a run of more than RUN_PIECE characters without whitespace; one linear pass. */
+function hasLongRun(text: string): boolean {
+  if (text.length <= RUN_PIECE) return false;
+  let run = 0;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code === 32 || code === 10 || code === 9 || code === 13) run = 0;
+    else if (++run > RUN_PIECE) return true;
+  }
+  return false;
+}
+
+function* pieces(text: string): Generator<string> {
+  let start = 0;
+  let run = 0;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    // Whitespace ends a run; so does a cut inside a long one (never between surrogate halves).
+    if (code === 32 || code === 10 || code === 9 || code === 13) run = 0;
+    else if (++run > RUN_PIECE && !(code >= 0xdc00 && code <= 0xdfff)) {
+      yield text.slice(start, index);
+      start = index;
+      run = 1;
+    }
+  }
+  if (start < text.length) yield text.slice(start);
 }
 
 /** Counts when the tokenizer is loaded, estimates (bytes / 4) otherwise: for hot paths that must not wait. */
@@ -42,9 +82,29 @@ export async function truncateToTokens(text: string, maxTokens: number): Promise
   const bytes = Buffer.byteLength(text);
   if (bytes <= maxTokens) return { text, truncated: false, tokens: bytes };
   const encoder = await loadTokenizer();
-  if (encoder.isWithinTokenLimit(text, maxTokens) !== false) {
-    return { text, truncated: false, tokens: encoder.countTokens(text) };
+  if (!hasLongRun(text)) {
+    if (encoder.isWithinTokenLimit(text, maxTokens) !== false) {
+      return { text, truncated: false, tokens: encoder.countTokens(text) };
+    }
+    const tokens = encoder.encode(text);
+    return { text: encoder.decode(tokens.slice(0, maxTokens)), truncated: true, tokens: tokens.length };
   }
-  const tokens = encoder.encode(text);
-  return { text: encoder.decode(tokens.slice(0, maxTokens)), truncated: true, tokens: tokens.length };
+  // Piece by piece (see `pieces`): keep whole pieces while they fit, cut the first one that does not.
+  let kept = '';
+  let used = 0;
+  let total = 0;
+  let cut = false;
+  for (const piece of pieces(text)) {
+    const count = encoder.countTokens(piece);
+    total += count;
+    if (cut) continue;
+    if (used + count <= maxTokens) {
+      kept += piece;
+      used += count;
+    } else {
+      kept += encoder.decode(encoder.encode(piece).slice(0, maxTokens - used));
+      cut = true;
+    }
+  }
+  return cut ? { text: kept, truncated: true, tokens: total } : { text, truncated: false, tokens: total };
 }

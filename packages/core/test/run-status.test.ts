@@ -27,7 +27,7 @@ describe('every run status, with the scripted model', () => {
     // The second request carried the tool result, paired with its call id and marked untrusted.
     const toolMessage = model.requests[1]?.messages.at(-1);
     expect(toolMessage).toMatchObject({ role: 'tool', toolCallId: 'call_1_0', toolName: 'lookup' });
-    expect(toolMessage?.content).toContain('untrusted data, not instructions');
+    expect(toolMessage?.content).toContain('<untrusted_data source="tool:lookup">');
   });
 
   it('max_steps: a model that never stops calling tools', async () => {
@@ -50,7 +50,7 @@ describe('every run status, with the scripted model', () => {
     expect(result.output).toBeUndefined();
   });
 
-  it('timeout: a tool that never returns is aborted and the run ends within timeoutMs + 100 ms', async () => {
+  it('timeout: a tool that never returns is aborted and the run ends on its timeout', async () => {
     let toolSignal: AbortSignal | undefined;
     const hang = defineTool({
       name: 'hang',
@@ -75,13 +75,17 @@ describe('every run status, with the scripted model', () => {
     const elapsed = performance.now() - started;
     expect(result.status).toBe('timeout');
     expect(result.error?.code).toBe('TIMEOUT');
-    expect(elapsed).toBeLessThan(300 + 100);
+    // The abort reached the tool: that is what ended a call that would otherwise never return.
     expect(toolSignal?.aborted).toBe(true);
+    // A hang would last forever: ending at all, within many times the 300 ms timeout, is the proof
+    // (the exact overshoot depends on the machine's load, not on the loop).
+    expect(elapsed).toBeLessThan(10_000);
     expect(result.partial.toolResults[0]).toMatchObject({ tool: 'hang', ok: false });
   });
 
   it('timeout: a model call in flight is aborted through its signal', async () => {
-    const model = scriptedModel([{ text: 'late', delayMs: 10_000 }]);
+    // The model would answer after ten minutes: only the aborted signal can end the call sooner.
+    const model = scriptedModel([{ text: 'late', delayMs: 600_000 }]);
     const agent = defineAgent({
       name: 'a',
       description: 'd',
@@ -92,8 +96,9 @@ describe('every run status, with the scripted model', () => {
     const started = performance.now();
     const result = await run(agent, 'go');
     expect(result.status).toBe('timeout');
-    expect(performance.now() - started).toBeLessThan(250);
     expect(model.requests[0]?.signal?.aborted).toBe(true);
+    // Many times the 150 ms timeout, far below the model's ten minutes.
+    expect(performance.now() - started).toBeLessThan(10_000);
   });
 
   it('budget_exceeded (tokens): the run stops before the step that would go over', async () => {
@@ -206,7 +211,8 @@ describe('every run status, with the scripted model', () => {
 
   it('aborted: the caller aborts mid-run', async () => {
     const controller = new AbortController();
-    const model = scriptedModel([{ text: 'slow', delayMs: 5_000 }]);
+    // Far slower than any delay of the abort timer on a loaded machine: the abort always lands mid-call.
+    const model = scriptedModel([{ text: 'slow', delayMs: 600_000 }]);
     const agent = defineAgent({ name: 'a', description: 'd', instructions: 'i', model });
     setTimeout(() => controller.abort(), 50);
     const result = await run(agent, 'go', { signal: controller.signal });

@@ -1,4 +1,5 @@
 import type { BudgetDimension } from '../budget.js';
+import type { GuardStage, GuardVerdict } from '../guards/types.js';
 import type { Usage } from '../model/types.js';
 import type { ApprovalDecision, RunResult } from '../run/types.js';
 import type { ToolResult } from '../tools/result.js';
@@ -40,6 +41,16 @@ export type RunEvent =
       toolCallId: string;
       tool: string;
       decision: ApprovalDecision['decision'];
+    })
+  | (Base & {
+      type: 'guard.checked';
+      stage: GuardStage;
+      guard: string;
+      action: GuardVerdict['action'];
+      /** Kinds of what it found (`email`, `injection`, ...), never the text itself. */
+      findings: string[];
+      reason?: string;
+      tool?: string;
     })
   | (Base & {
       type: 'memory.compacted';

@@ -2,19 +2,33 @@ import type { Span } from '@opentelemetry/api';
 import type { Agent } from '../agent.js';
 import { Budget, type BudgetDimension, breachError } from '../budget.js';
 import { BatonError } from '../errors.js';
+import { type GuardRunContext, guardsFor, runGuards } from '../guards/run.js';
+import type { Guard } from '../guards/types.js';
+import type { JournalSession } from '../journal/session.js';
 import { costOf } from '../model/pricing.js';
 import type { Message, ModelRequest, ToolSpec } from '../model/types.js';
 import { addUsage, totalTokens } from '../model/usage.js';
+import { inertJson, UNTRUSTED_NOTICE, wrapUntrusted } from '../tools/format.js';
 import { BatonAttr, GenAI, GenAIOperation } from '../tracing/attributes.js';
 import { activeContext, contextWithSpan, failSpan, startSpan, tracerFor } from '../tracing/spans.js';
 import { raceAbort } from '../util/abort.js';
 import { randomUuid } from '../util/ids.js';
 import { type LongTimer, setLongTimeout } from '../util/timers.js';
+import { audit } from './audit.js';
 import { checkFinalAnswer, responseSchemaFor } from './final-answer.js';
+import {
+  consumeState,
+  openRunJournal,
+  recordEnd,
+  refuseConsumedState,
+  toRecorded,
+  toResponse,
+} from './journaled.js';
 import { callModel, type ModelStepContext } from './model-step.js';
-import { buildResult } from './result.js';
+import { buildResult, spentOf } from './result.js';
 import { inheritRunScope } from './scope.js';
 import { freshState, type LoopState, okToolNames } from './state.js';
+import { stateKeyOf } from './state-seal.js';
 import { runToolStep, stopOnAbort, type ToolStepContext } from './tool-step.js';
 import type { RunOptions, RunResult, RunStatus } from './types.js';
 
@@ -47,14 +61,50 @@ export async function executeRun<I, O>(
   const events = options.events;
   const limits = agent.limits;
 
-  let state: LoopState;
+  let session: JournalSession | undefined;
   let outcome: Outcome | undefined;
+  if (options.journal) {
+    try {
+      // A paused state takes the run over only if nobody resumed it (or took the run over) first.
+      const open = resumed?.stateId
+        ? await refuseConsumedState(options.journal, runId, resumed.stateId)
+        : undefined;
+      const opened = await openRunJournal(agent, runId, input, options, traceId, open);
+      session = opened.session;
+      if (opened.finished) {
+        // Nothing runs again, but what the run spent still counts on the ledger this process holds.
+        options.budget?.charge(spentOf(opened.finished));
+        span.end();
+        return opened.finished as RunResult<O>;
+      }
+      input = opened.input as I;
+      if (resumed?.stateId) await consumeState(resumed.stateId, session);
+    } catch (error) {
+      if (
+        BatonError.is(error) &&
+        (error.code === 'JOURNAL_CONFIG_MISMATCH' ||
+          error.code === 'STATE_CONSUMED' ||
+          // A state whose run another process took over first: refused, like a consumed one.
+          (error.code === 'JOURNAL_CONFLICT' && resumed?.stateId !== undefined))
+      ) {
+        span.end();
+        throw error;
+      }
+      outcome = { status: 'failed', error: BatonError.wrap(error) };
+    }
+  } else if (resumed?.stateId) {
+    await consumeState(resumed.stateId, undefined);
+  }
+
+  let state: LoopState;
   if (resumed) {
     state = resumed;
   } else {
     const prepared = prepareMessages(agent, input, options, runId);
     state = freshState(runId, traceId, input, prepared.messages);
-    if (prepared.error) outcome = { status: 'failed', error: prepared.error };
+    if (session) state.elapsedBeforeMs = session.elapsedMs;
+    if (options.inputFrom !== undefined) state.tainted = true;
+    if (prepared.error) outcome ??= { status: 'failed', error: prepared.error };
   }
   if (span.isRecording()) annotateRunSpan(span, agent, state, options);
   if (events?.listens('run.start')) {
@@ -74,17 +124,19 @@ export async function executeRun<I, O>(
     const teamFirst = teamDeadline !== undefined && teamDeadline < deadline;
     if (teamFirst) deadline = teamDeadline;
     // The error is built only when the timer fires: an Error captures a stack, too heavy for every run.
-    timer = setLongTimeout(() => {
-      controller.abort(
-        teamFirst
-          ? new BatonError('DEADLINE_EXCEEDED', 'The run reached the deadline it was given')
-          : new BatonError('TIMEOUT', `The run exceeded its ${limits.timeoutMs} ms timeout`),
-      );
-    }, deadline - now);
+    const expired = () =>
+      teamFirst
+        ? new BatonError('DEADLINE_EXCEEDED', 'The run reached the deadline it was given')
+        : new BatonError('TIMEOUT', `The run exceeded its ${limits.timeoutMs} ms timeout`);
+    // A run whose time was spent before it paused or crashed ends here, before anything runs again.
+    if (deadline <= now) outcome = { status: 'timeout', error: expired() };
+    else timer = setLongTimeout(() => controller.abort(expired()), deadline - now);
+  }
+  if (!outcome) {
     if (options.signal?.aborted) controller.abort(options.signal.reason);
     else options.signal?.addEventListener('abort', onCallerAbort, { once: true });
     try {
-      outcome = await loop(agent, state, options, lease, {
+      outcome = await loop(agent, state, options, lease, session, started, {
         model: agent.config.model,
         tracer,
         parent: runContext,
@@ -107,8 +159,24 @@ export async function executeRun<I, O>(
     ...(outcome as Outcome),
     spanId: span.spanContext().spanId,
     durationMs: state.elapsedBeforeMs + (performance.now() - started),
+    stateKey: stateKeyOf(options.stateKey),
   });
   if (lease) addSpent(result, lease);
+  if (options.audit) {
+    try {
+      await auditEnd(options, result as RunResult);
+    } catch (error) {
+      result.error ??= BatonError.wrap(error).toJSON();
+    }
+  }
+  if (session && !journalFailed(outcome)) {
+    try {
+      await recordEnd(session, result as RunResult, result.durationMs, options.journalBatch);
+    } catch (error) {
+      // The result stands; the journal could not say so (a resume will replay and find the end again).
+      result.error ??= BatonError.wrap(error).toJSON();
+    }
+  }
   if (span.isRecording()) {
     span.setAttributes({
       [BatonAttr.RUN_STATUS]: result.status,
@@ -131,10 +199,13 @@ async function loop(
   state: LoopState,
   options: RunOptions,
   lease: Budget | undefined,
+  journal: JournalSession | undefined,
+  started: number,
   model: ModelStepContext,
 ): Promise<Outcome> {
   const { signal, events } = model;
   const limits = agent.limits;
+  const elapsedMs = () => state.elapsedBeforeMs + (performance.now() - started);
   const toolContext: ToolStepContext = {
     agent,
     state,
@@ -144,32 +215,53 @@ async function loop(
     events,
     signal,
     budget: lease,
+    journal,
+    elapsedMs,
+    guards: undefined,
   };
   const tools = toolSpecsOf(agent);
   const responseSchema = responseSchemaFor(agent);
 
+  const guards = guardContextOf(agent, options, state, signal, events);
+  if (guards) {
+    toolContext.guards = {
+      toolInput: guardsFor('toolInput', options.guardrails, agent.config.guardrails),
+      toolOutput: guardsFor('toolOutput', options.guardrails, agent.config.guardrails),
+      context: guards.context,
+    };
+  }
+  if (guards && state.step === 0 && !state.pending) {
+    const checked = await runGuards(guards.input, 'input', state.input, guards.context);
+    if (checked.tripped) return { status: 'guardrail_tripped', error: checked.error };
+    if (checked.rewrittenBy.length > 0) replaceInput(state, checked.value);
+  }
   if (state.pending) {
     const outcome = await runToolStep(state.pending.toolCalls, toolContext);
     if (outcome.stop) return outcome;
   }
   for (;;) {
-    // A remote member's lease settles each step with its caller first: the check must see what siblings spent.
-    const settling = lease?.settled();
-    if (settling) {
-      try {
-        await raceAbort(settling, signal);
-      } catch {
-        // Aborted while settling: the check below says why.
+    if (journal?.failed) return { status: 'failed', error: journal.failed };
+    // A step the journal recorded happened: it is replayed, not checked against limits again.
+    const recorded = journal?.response(state.step + 1);
+    if (!recorded) {
+      // A remote member's lease settles each step with its caller first: the check must see what siblings spent.
+      const settling = lease?.settled();
+      if (settling) {
+        try {
+          await raceAbort(settling, signal);
+        } catch {
+          // Aborted while settling: the check below says why.
+        }
       }
-    }
-    if (signal.aborted) return stopOnAbort(signal);
-    const breach = lease?.breach();
-    if (breach) return { status: statusOfBreach(breach.code), error: breachError(breach) };
-    if (state.step >= limits.maxSteps) {
-      return {
-        status: 'max_steps',
-        error: new BatonError('MAX_STEPS', `The run reached its limit of ${limits.maxSteps} steps`),
-      };
+      if (signal.aborted) return stopOnAbort(signal);
+      const breach = lease?.breach();
+      if (breach) return { status: statusOfBreach(breach.code), error: breachError(breach) };
+      if (state.step >= limits.maxSteps) {
+        return {
+          status: 'max_steps',
+          error: new BatonError('MAX_STEPS', `The run reached its limit of ${limits.maxSteps} steps`),
+        };
+      }
     }
 
     const step = ++state.step;
@@ -190,10 +282,22 @@ async function loop(
     if (agent.config.temperature !== undefined) request.temperature = agent.config.temperature;
 
     let response: Awaited<ReturnType<typeof callModel>>;
-    try {
-      response = await callModel(request, model);
-    } catch (caught) {
-      return signal.aborted ? stopOnAbort(signal) : { status: 'failed', error: BatonError.wrap(caught) };
+    if (recorded) {
+      response = toResponse(recorded);
+    } else {
+      try {
+        response = await callModel(request, model);
+      } catch (caught) {
+        return signal.aborted ? stopOnAbort(signal) : { status: 'failed', error: BatonError.wrap(caught) };
+      }
+      // Recorded before its tools run: a resume must see the same tool calls, not ask the model anew.
+      journal?.append({
+        type: 'model.step',
+        at: Date.now(),
+        elapsedMs: elapsedMs(),
+        step,
+        response: toRecorded(response),
+      });
     }
     const cost = response.costUsd ?? costOf(response.model, response.usage);
     addUsage(state.usage, response.usage);
@@ -241,6 +345,11 @@ async function loop(
         };
       }
       const check = checkFinalAnswer(agent, response.text, okToolNames(state));
+      if (check.ok && guards && guards.output.length > 0) {
+        const checked = await runGuards(guards.output, 'output', check.output, guards.context);
+        if (checked.tripped) return { status: 'guardrail_tripped', error: checked.error };
+        return { status: 'completed', output: checked.value };
+      }
       if (check.ok) return { status: 'completed', output: check.output };
       if (state.outputRetries >= limits.outputRetries) return { status: 'failed', error: check.error };
       state.outputRetries++;
@@ -265,6 +374,61 @@ function leaseFor(agent: Agent, state: LoopState, parent: Budget | undefined): B
   if (maxTokens !== undefined) limits.maxTokens = Math.max(0, maxTokens - totalTokens(state.usage));
   if (maxCostUsd !== undefined) limits.maxCostUsd = Math.max(0, maxCostUsd - state.costUsd);
   return new Budget(limits, parent);
+}
+
+/**
+ * The guards of a run's input and final answer, or undefined when the run has none at all (the common
+ * case costs one check). Tool guards are looked up by the tool step.
+ */
+function guardContextOf(
+  agent: Agent,
+  options: RunOptions,
+  state: LoopState,
+  signal: AbortSignal,
+  events: RunOptions['events'],
+): { input: Guard[]; output: Guard[]; context: GuardRunContext } | undefined {
+  if (!options.guardrails && !agent.config.guardrails) return undefined;
+  const context: GuardRunContext = { runId: state.runId, agent: agent.name, signal, events };
+  if (options.userId !== undefined) context.userId = options.userId;
+  return {
+    input: guardsFor('input', options.guardrails, agent.config.guardrails),
+    output: guardsFor('output', options.guardrails, agent.config.guardrails),
+    context,
+  };
+}
+
+/** The task as the model sees it, after an input guard rewrote it (redacted, shortened). */
+function replaceInput(state: LoopState, value: unknown): void {
+  state.input = value;
+  const last = state.messages.findLastIndex((message) => message.role === 'user');
+  if (last >= 0) {
+    state.messages[last] = {
+      role: 'user',
+      content: typeof value === 'string' ? value : JSON.stringify(value),
+    };
+  }
+}
+
+/** The run's end in the audit trail, and the guard that stopped it when one did. */
+async function auditEnd(options: RunOptions, result: RunResult): Promise<void> {
+  const base = { at: Date.now(), agent: result.agent, runId: result.runId };
+  if (result.status === 'guardrail_tripped') {
+    const details = result.error?.details ?? {};
+    await audit(options, {
+      ...base,
+      kind: 'guard.trip',
+      guard: String(details.guard ?? 'unknown').slice(0, 256),
+      reason: String(details.reason ?? result.error?.message ?? '').slice(0, 4_096),
+      ...(typeof details.tool === 'string' ? { tool: details.tool } : {}),
+    });
+  }
+  await audit(options, { ...base, kind: 'run.end', status: result.status });
+}
+
+/** A run whose journal failed cannot record its end either. */
+function journalFailed(outcome: Outcome | undefined): boolean {
+  const code = outcome?.error?.code;
+  return code === 'JOURNAL_CONFLICT' || code === 'JOURNAL_UNAVAILABLE';
 }
 
 function statusOfBreach(code: string): RunStatus {
@@ -315,8 +479,17 @@ function prepareMessages(
   }
   messages.push({ role: 'system', content: systemPrompt(agent, value, options, runId) });
   if (options.history) messages.push(...options.history.filter((message) => message.role !== 'system'));
-  messages.push({ role: 'user', content: typeof value === 'string' ? value : JSON.stringify(value) });
+  messages.push({ role: 'user', content: inputContent(value, options.inputFrom) });
   return error ? { messages, error } : { messages };
+}
+
+/**
+ * The task as the model reads it. Input another agent handed over is that agent's output: data, wrapped
+ * and made inert like a tool result, never instructions.
+ */
+function inputContent(value: unknown, from: string | undefined): string {
+  if (from === undefined) return typeof value === 'string' ? value : JSON.stringify(value);
+  return `Input handed over by ${from}:\n${wrapUntrusted(`agent:${from}`, inertJson(value))}`;
 }
 
 const staticPrompts = new WeakMap<Agent, string>();
@@ -337,8 +510,10 @@ function systemPrompt(agent: Agent, input: unknown, options: RunOptions, runId: 
 
 function withFormat(agent: Agent, instructions: string): string {
   const schema = responseSchemaFor(agent);
-  if (!schema) return instructions;
-  return `${instructions}\n\nGive your final answer as a single JSON value matching this JSON Schema, with no other text:\n${JSON.stringify(schema.schema)}`;
+  // Said once, up front: what the wrapper around every tool result (and handed-over input) means.
+  const notice = `${instructions}\n\n${UNTRUSTED_NOTICE}`;
+  if (!schema) return notice;
+  return `${notice}\n\nGive your final answer as a single JSON value matching this JSON Schema, with no other text:\n${JSON.stringify(schema.schema)}`;
 }
 
 const specs = new WeakMap<Agent, ToolSpec[]>();

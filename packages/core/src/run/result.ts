@@ -1,4 +1,5 @@
 import type { Agent } from '../agent.js';
+import type { BudgetCharge } from '../budget.js';
 import type { BatonError } from '../errors.js';
 import type { LoopState } from './state.js';
 import { okToolNames, toRunState } from './state.js';
@@ -24,6 +25,8 @@ export interface ResultParts {
   error?: BatonError;
   spanId: string;
   durationMs: number;
+  /** Signs the RunState of a paused run. */
+  stateKey?: string | undefined;
 }
 
 export function buildResult<O>(agent: Agent, state: LoopState, parts: ResultParts): RunResult<O> {
@@ -41,10 +44,11 @@ export function buildResult<O>(agent: Agent, state: LoopState, parts: ResultPart
     agent: agent.name,
   };
   if (parts.error) result.error = parts.error.toJSON();
+  if (state.previews?.length) result.previews = state.previews;
   if (state.unpricedSteps) {
     result.unpriced = { steps: state.unpricedSteps, models: [...(state.unpricedModels ?? [])] };
   }
-  if (parts.status === 'awaiting_approval') result.state = toRunState(agent, state);
+  if (parts.status === 'awaiting_approval') result.state = toRunState(agent, state, parts.stateKey);
   return result;
 }
 
@@ -88,4 +92,12 @@ function countBy(names: string[]): string {
   const counts = new Map<string, number>();
   for (const name of names) counts.set(name, (counts.get(name) ?? 0) + 1);
   return [...counts].map(([name, count]) => (count > 1 ? `${name} ×${count}` : name)).join(', ');
+}
+
+/** What a result says its run spent (the runs its tools started included), as a ledger charge. */
+export function spentOf(result: RunResult): BudgetCharge {
+  if (result.spent) return { ...result.spent };
+  const charge: BudgetCharge = { steps: result.steps, usage: result.usage, costUsd: result.costUsd };
+  if (result.unpriced) charge.unpricedSteps = result.unpriced.steps;
+  return charge;
 }

@@ -2,10 +2,12 @@ import { type Agent, isAgent, registerRunner } from '../agent.js';
 import { BatonError } from '../errors.js';
 import { RunEvents } from '../events/emitter.js';
 import type { RunEvent } from '../events/types.js';
+import type { RunJournal } from '../journal/types.js';
 import { executeRun } from './loop.js';
 import type { LoopState } from './state.js';
 import { restoreState } from './state.js';
-import type { AgentLike, ApprovalDecision, RunOptions, RunResult, RunState } from './types.js';
+import { stateKeyOf } from './state-seal.js';
+import type { AgentLike, RunOptions, RunResult, RunState } from './types.js';
 
 registerRunner(executeRun);
 
@@ -24,22 +26,37 @@ export function run<I, O>(agent: AgentLike<I, O>, input: I, options?: RunOptions
   return agent.run(input, options);
 }
 
-export interface ResumeOptions extends RunOptions {
-  /** Decisions for the tool calls the run was waiting on, by tool call id. */
-  decisions?: Record<string, ApprovalDecision>;
-}
+/** Options of `resume`: a run's options; `decisions` answers the calls the run waits for. */
+export type ResumeOptions = RunOptions;
 
-/** Continues a run paused for approval, in this process or another one, from its serialized state. */
+/**
+ * Continues a run paused for approval or interrupted by a crash, in this process or another one:
+ * - from its journal, by run id (`options.journal`): recorded steps replay, recorded tool calls never run
+ *   again, and the run goes on from where its records end;
+ * - from a serialized RunState, which is resumed once (a second resume is STATE_CONSUMED), checked for
+ *   tampering (signed with `stateKey`/BATON_STATE_KEY) and consistency, and ends `timeout` without
+ *   running anything when its time was already spent.
+ * Decisions come from `options.decisions`, the journal, `options.approve` or `options.approvals`.
+ */
 export async function resume<I, O>(
   agent: Agent<I, O>,
-  state: RunState,
+  from: RunState | string,
   options: ResumeOptions = {},
 ): Promise<RunResult<O>> {
-  const restored: LoopState = restoreState(agent as unknown as Agent, state);
-  if (options.decisions && restored.pending) {
-    restored.pending.decided = { ...restored.pending.decided, ...options.decisions };
+  const { decisions, ...runOptions } = options;
+  if (typeof from === 'string') {
+    if (!runOptions.journal) {
+      throw new BatonError('CONFIG_INVALID', 'resume(agent, runId): give the journal to resume from', {
+        details: { field: 'journal' },
+      });
+    }
+    await requireJournaled(runOptions.journal, from);
+    return executeRun(agent, undefined as I, { ...options, runId: from });
   }
-  const { decisions: _decisions, ...runOptions } = options;
+  const restored: LoopState = restoreState(agent as unknown as Agent, from, stateKeyOf(runOptions.stateKey));
+  if (decisions && restored.pending) {
+    restored.pending.decided = { ...restored.pending.decided, ...decisions };
+  }
   return executeRun(agent, restored.input as I, runOptions, restored);
 }
 
@@ -99,4 +116,15 @@ export function stream<I, O>(agent: AgentLike<I, O>, input: I, options: RunOptio
       }
     },
   };
+}
+
+/** Resuming by id needs a run that was journaled: anything else would start a new run by mistake. */
+export async function requireJournaled(journal: RunJournal, runId: string): Promise<void> {
+  const entries = await journal.read(runId);
+  if (!entries.some((entry) => entry.record.type === 'run.started')) {
+    throw new BatonError('RUN_UNKNOWN', `No journaled run "${runId}" to resume`, {
+      details: { runId },
+      hint: 'Resume with the journal the run was started with',
+    });
+  }
 }

@@ -40,3 +40,51 @@ export const runResultSchema = z.object({
   agent: z.string(),
   state: z.unknown().optional(),
 });
+
+export const toolCallSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  arguments: z.unknown(),
+  argumentsError: z.string().optional(),
+});
+
+export const messageSchema = z.discriminatedUnion('role', [
+  z.object({ role: z.literal('system'), content: z.string() }),
+  z.object({ role: z.literal('user'), content: z.string() }),
+  z.object({
+    role: z.literal('assistant'),
+    content: z.string(),
+    toolCalls: z.array(toolCallSchema).optional(),
+    reasoning: z
+      .array(
+        z.object({
+          text: z.string(),
+          signature: z.string().optional(),
+          redactedData: z.string().optional(),
+          provider: z.string().optional(),
+        }),
+      )
+      .optional(),
+  }),
+  z.object({
+    role: z.literal('tool'),
+    toolCallId: z.string(),
+    toolName: z.string(),
+    content: z.string(),
+    isError: z.boolean().optional(),
+  }),
+]);
+
+export const toolFailureSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  retryable: z.boolean(),
+  hint: z.string().optional(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const decisionSchema = z.discriminatedUnion('decision', [
+  z.object({ decision: z.literal('approve') }),
+  z.object({ decision: z.literal('deny'), reason: z.string().optional() }),
+  z.object({ decision: z.literal('edit'), args: z.unknown() }),
+]);

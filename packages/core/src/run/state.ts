@@ -4,8 +4,10 @@ import type { BudgetDimension } from '../budget.js';
 import { BatonError } from '../errors.js';
 import type { Message, Usage } from '../model/types.js';
 import { emptyUsage } from '../model/usage.js';
-import { usageSchema } from './schemas.js';
-import { RUN_STATE_VERSION, type RunState, type ToolRecord } from './types.js';
+import { randomUuid } from '../util/ids.js';
+import { decisionSchema, messageSchema, toolCallSchema, toolFailureSchema, usageSchema } from './schemas.js';
+import { checkConsistency, signState, verifyState } from './state-seal.js';
+import { type CallPreview, RUN_STATE_VERSION, type RunState, type ToolRecord } from './types.js';
 
 /** The mutable state of one run while it executes; `toRunState` turns it into the plain, versioned form. */
 export interface LoopState {
@@ -35,6 +37,14 @@ export interface LoopState {
   /** Per canonical action: retries allowed after a retryable failure, and whether the last try failed so. */
   retries?: Record<string, number>;
   retryable?: string[];
+  /** The id of the RunState this run was resumed from (consumed once). */
+  stateId?: string;
+  /** The run has read untrusted content (see AgentConfig.untrustedPolicy). */
+  tainted?: boolean;
+  /** Secrets handed to tools in this run: redacted wherever results are kept or shown. */
+  secrets?: Map<string, string>;
+  /** Dry run: what write and destructive calls would have done. */
+  previews?: CallPreview[];
 }
 
 /** Tools that returned at least one ok result (what required tools are checked against). */
@@ -65,9 +75,10 @@ export function freshState(runId: string, traceId: string, input: unknown, messa
   };
 }
 
-export function toRunState(agent: Agent, state: LoopState): RunState {
+export function toRunState(agent: Agent, state: LoopState, key?: string): RunState {
   const snapshot: RunState = {
     v: RUN_STATE_VERSION,
+    id: randomUuid(),
     runId: state.runId,
     traceId: state.traceId,
     agent: agent.name,
@@ -91,11 +102,13 @@ export function toRunState(agent: Agent, state: LoopState): RunState {
   }
   if (state.retries) snapshot.retries = { ...state.retries };
   if (state.retryable?.length) snapshot.retryable = [...state.retryable];
+  if (state.tainted) snapshot.tainted = true;
+  if (key !== undefined) snapshot.signature = signState(snapshot, key);
   return snapshot;
 }
 
 /** Validates a state that came from storage or another process and rebuilds the loop state from it. */
-export function restoreState(agent: Agent, raw: unknown): LoopState {
+export function restoreState(agent: Agent, raw: unknown, key?: string): LoopState {
   const parsed = runStateSchema.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues
@@ -110,6 +123,8 @@ export function restoreState(agent: Agent, raw: unknown): LoopState {
       `Cannot resume: the state belongs to agent "${state.agent}", not "${agent.name}"`,
     );
   }
+  verifyState(state, key);
+  checkConsistency(state);
   const restored: LoopState = {
     runId: state.runId,
     traceId: state.traceId,
@@ -136,59 +151,15 @@ export function restoreState(agent: Agent, raw: unknown): LoopState {
   }
   if (state.retries) restored.retries = state.retries;
   if (state.retryable) restored.retryable = state.retryable;
+  if (state.id) restored.stateId = state.id;
+  if (state.tainted) restored.tainted = true;
   return restored;
 }
 
-const toolCallSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  arguments: z.unknown(),
-  argumentsError: z.string().optional(),
-});
-
-const messageSchema = z.discriminatedUnion('role', [
-  z.object({ role: z.literal('system'), content: z.string() }),
-  z.object({ role: z.literal('user'), content: z.string() }),
-  z.object({
-    role: z.literal('assistant'),
-    content: z.string(),
-    toolCalls: z.array(toolCallSchema).optional(),
-    reasoning: z
-      .array(
-        z.object({
-          text: z.string(),
-          signature: z.string().optional(),
-          redactedData: z.string().optional(),
-          provider: z.string().optional(),
-        }),
-      )
-      .optional(),
-  }),
-  z.object({
-    role: z.literal('tool'),
-    toolCallId: z.string(),
-    toolName: z.string(),
-    content: z.string(),
-    isError: z.boolean().optional(),
-  }),
-]);
-
-const toolFailureSchema = z.object({
-  code: z.string(),
-  message: z.string(),
-  retryable: z.boolean(),
-  hint: z.string().optional(),
-  details: z.record(z.string(), z.unknown()).optional(),
-});
-
-const decisionSchema = z.discriminatedUnion('decision', [
-  z.object({ decision: z.literal('approve') }),
-  z.object({ decision: z.literal('deny'), reason: z.string().optional() }),
-  z.object({ decision: z.literal('edit'), args: z.unknown() }),
-]);
-
 export const runStateSchema = z.object({
   v: z.literal(RUN_STATE_VERSION),
+  id: z.string().min(1).max(200).optional(),
+  signature: z.string().optional(),
   runId: z.string().min(1),
   traceId: z.string(),
   agent: z.string(),
@@ -226,4 +197,5 @@ export const runStateSchema = z.object({
   unpricedModels: z.array(z.string()).optional(),
   retries: z.record(z.string(), z.number().int().nonnegative()).optional(),
   retryable: z.array(z.string()).optional(),
+  tainted: z.boolean().optional(),
 });

@@ -1,7 +1,12 @@
 import type { Context, Tracer } from '@opentelemetry/api';
+import type { ApprovalStore } from '../approvals/types.js';
+import type { AuditLog } from '../audit/log.js';
 import type { Budget } from '../budget.js';
 import type { BatonErrorJSON } from '../errors.js';
 import type { RunEventSink } from '../events/emitter.js';
+import type { Guardrails } from '../guards/types.js';
+import type { JournalBatch } from '../journal/session.js';
+import type { RunJournal } from '../journal/types.js';
 import type { MemoryStore } from '../memory/store.js';
 import type { Message, ToolCall, Usage } from '../model/types.js';
 import type { ToolRisk } from '../tools/define.js';
@@ -85,6 +90,8 @@ export interface RunResult<O = unknown> {
   agent: string;
   /** Present when status is `awaiting_approval`: resume with `resume(agent, state, ...)`. */
   state?: RunState;
+  /** In a dry run: what each write or destructive call would have done (nothing was executed). */
+  previews?: CallPreview[];
 }
 
 export interface UnpricedUsage {
@@ -111,6 +118,28 @@ export interface ApprovalRequest {
   tool: string;
   risk: ToolRisk;
   args: unknown;
+  /** What the call would do, when the tool can say (`preview`). */
+  preview?: unknown;
+  /** Why a person must decide. */
+  reason?: 'risk' | 'possible_duplicate' | 'untrusted_context';
+}
+
+/** Hands a tool a short-lived, scoped secret for one run (an API token for this user, this tool). */
+export type CredentialsProvider = (request: {
+  name: string;
+  tool: string;
+  runId: string;
+  agent: string;
+  userId?: string;
+  tenantId?: string;
+}) => Promise<string | undefined> | string | undefined;
+
+/** What a write or destructive call would have done, in a dry run. */
+export interface CallPreview {
+  toolCallId: string;
+  tool: string;
+  args: unknown;
+  preview: unknown;
 }
 
 /** Decides on a tool call that needs approval; `undefined` pauses the run (status `awaiting_approval`). */
@@ -142,6 +171,60 @@ export interface RunOptions {
   /** Record message and tool content on spans; off by default. */
   captureContent?: boolean;
   approve?: ApprovalHandler;
+  /**
+   * Where calls that need a person wait when `approve` gives no answer: a durable record any process can
+   * decide (the CLI, the gateway, another service). The run pauses; `resume` picks the decision up.
+   */
+  approvals?: ApprovalStore;
+  /** After this long, a call still waiting for a person counts as denied. */
+  approvalTimeoutMs?: number;
+  /** Decisions already made for calls of this run, by tool call id (what `resume` passes on). */
+  decisions?: Record<string, ApprovalDecision>;
+  /**
+   * Journal the run: every model step, tool intent and outcome, approval and the end are recorded, and a
+   * run with records is resumed from them — recorded steps are replayed, recorded tool calls never run again.
+   */
+  journal?: RunJournal;
+  /** Resume a journal recorded by another configuration anyway (its steps replay as recorded). */
+  migrate?: boolean;
+  /**
+   * Set by a team for its local members: the run's records are flushed with the team's (when the team
+   * pauses or ends) instead of when the run ends.
+   */
+  journalBatch?: JournalBatch;
+  /** HMAC key that signs paused RunStates and checks them on resume (default: BATON_STATE_KEY). */
+  stateKey?: string;
+  /**
+   * A stable identity for this invocation: a remote agent sends it as the envelope id, so a caller that
+   * resumes after a crash finds the same invocation (and its recorded result) instead of starting another.
+   */
+  invocationKey?: string;
+  /**
+   * Run read tools, but not `write` or `destructive` ones: each such call returns its preview (or its
+   * dry-run result) to the model instead, and `RunResult.previews` lists them. Nothing is committed.
+   */
+  dryRun?: boolean;
+  /** Where tools get scoped secrets (`ToolContext.credentials`); what it returns never reaches a log. */
+  credentials?: CredentialsProvider;
+  /**
+   * The hash-chained audit log: every tool call, approval decision, guard trip and the run's end are
+   * recorded (tenant, user, agent, run, tool, redacted arguments and their hash, outcome).
+   */
+  audit?: AuditLog;
+  /** Redacts tool arguments before they are audited (e.g. `(args) => redactPii(args)`). */
+  auditRedact?: (args: unknown) => unknown;
+  /** The tenant the run belongs to (the bus namespace, for remote runs): stamped on audit records. */
+  tenantId?: string;
+  /**
+   * The agent that handed this run its input (set by teams and workers): the input is then another
+   * agent's output — untrusted data, wrapped as such, and it counts as untrusted content already read.
+   */
+  inputFrom?: string;
+  /**
+   * Guards that apply on top of the agent's own (a team passes its guardrails to every member): they
+   * run first, then the agent's.
+   */
+  guardrails?: Guardrails;
   toolPolicy?: ToolPolicy;
   memory?: MemoryStore;
   /** Earlier conversation to continue from. */
@@ -163,6 +246,10 @@ export const RUN_STATE_VERSION = 1;
  */
 export interface RunState {
   v: typeof RUN_STATE_VERSION;
+  /** Unique per pause: a state is resumed once. */
+  id?: string;
+  /** HMAC-SHA256 of the rest of the state, when a state key is configured. */
+  signature?: string;
   runId: string;
   traceId: string;
   agent: string;
@@ -188,6 +275,8 @@ export interface RunState {
   retries?: Record<string, number>;
   /** Canonical actions whose last call failed with a retryable error. */
   retryable?: string[];
+  /** The run has read untrusted content: write and destructive calls need the policy's consent. */
+  tainted?: boolean;
   /** The step's tool calls that wait for a decision, when paused for approval. */
   pending?: { toolCalls: ToolCall[]; awaiting: string[]; decided: Record<string, ApprovalDecision> };
 }

@@ -36,6 +36,26 @@ export interface ToolContext {
   toolCallId: string;
   /** 1 for the first attempt. */
   attempt: number;
+  /**
+   * `<runId>:<toolCallId>`, the same on every attempt, every resume and every redelivery of this call:
+   * pass it to the API you call (an Idempotency-Key header, a unique constraint) so a repeat does nothing.
+   */
+  idempotencyKey: string;
+  /**
+   * True when this call was started before (its intent is journaled) but no outcome was recorded — the
+   * process died mid-call: the side effect may already have happened. A tool that can check, checks.
+   */
+  possibleDuplicate: boolean;
+  /**
+   * Secrets for this call, scoped to the run, from the run's credentials provider (`RunOptions.credentials`).
+   * A secret handed out here is redacted from the tool's result, the journal, events and spans.
+   */
+  credentials: ToolCredentials;
+}
+
+export interface ToolCredentials {
+  /** The secret named `name` for this tool in this run; fails with TOOL_PERMISSION_DENIED when none is granted. */
+  get(name: string): Promise<string>;
 }
 
 /** Short human phrases for progress output ("Searching for budgets…", "Found 3 documents"). */
@@ -63,6 +83,29 @@ export interface ToolConfig<I, O> {
   maxResultTokens?: number;
   /** Ask the run's approval handler before executing. Defaults to true for `destructive` tools. */
   needsApproval?: boolean | ((input: I) => boolean);
+  /**
+   * A call that may already have run (started before a crash, no recorded outcome) is not run again without
+   * a person's decision: the run pauses for approval instead. Default true for `destructive` tools.
+   */
+  once?: boolean;
+  /**
+   * What a resumed run does with this tool's recorded calls: `outcome` (default) replays the recorded
+   * result and never runs the tool again; `execute` runs it again — for tools whose own work is journaled
+   * (a team's delegation tool: the handoff it makes replays from the team's journal).
+   */
+  replay?: 'outcome' | 'execute';
+  /**
+   * Whether what it returns is untrusted content that can carry instructions (a web page, an email, a
+   * document). Default: true for `read` tools. Once a run has read untrusted content, its `write` and
+   * `destructive` calls need the agent's untrusted-content policy's consent.
+   */
+  untrustedOutput?: boolean;
+  /** A write or destructive tool that may run after untrusted content without asking (default false). */
+  safeAfterUntrusted?: boolean;
+  /** What a call would do, in terms a person can check ("email to 50 people, subject X"); shown in approvals and dry runs. */
+  preview?: (input: I) => unknown | Promise<unknown>;
+  /** Runs the tool's logic without committing anything (a dry run); its result is shown instead of running. */
+  dryRun?: (input: I, context: ToolContext) => unknown | Promise<unknown>;
   progress?: ToolProgress<I, O>;
   execute(input: I, context: ToolContext): Promise<O> | O;
 }
@@ -82,6 +125,13 @@ export interface Tool<I = unknown, O = unknown> {
   /** What the model is shown: name, description and the JSON Schema of the input. */
   readonly spec: ToolSpec;
   readonly progress: ToolProgress<I, O> | undefined;
+  readonly once: boolean;
+  readonly replay: 'outcome' | 'execute';
+  readonly untrustedOutput: boolean;
+  readonly safeAfterUntrusted: boolean;
+  // Method signatures, so a Tool<{ id: string }> is still an AnyTool (parameters are bivariant).
+  preview?(input: I): unknown | Promise<unknown>;
+  dryRun?(input: I, context: ToolContext): unknown | Promise<unknown>;
   needsApproval(input: I): boolean;
   execute(input: I, context: ToolContext): Promise<O> | O;
 }
@@ -118,6 +168,9 @@ export function defineTool<I, O>(config: ToolConfig<I, O>): Tool<I, O> {
   const cache = normalizeCache(config.cache, risk, where);
   const parameters = toParametersSchema(config.input, where);
   const approval = config.needsApproval ?? risk === 'destructive';
+  if (config.replay !== undefined && config.replay !== 'outcome' && config.replay !== 'execute') {
+    throw configError(where, 'replay', '"outcome" or "execute"');
+  }
   const execute = config.execute;
 
   return {
@@ -140,6 +193,12 @@ export function defineTool<I, O>(config: ToolConfig<I, O>): Tool<I, O> {
     },
     needsApproval: typeof approval === 'function' ? approval : () => approval,
     progress: config.progress,
+    once: config.once ?? risk === 'destructive',
+    replay: config.replay ?? 'outcome',
+    untrustedOutput: config.untrustedOutput ?? risk === 'read',
+    safeAfterUntrusted: config.safeAfterUntrusted ?? false,
+    ...(config.preview ? { preview: config.preview } : {}),
+    ...(config.dryRun ? { dryRun: config.dryRun } : {}),
     execute,
   };
 }

@@ -5,7 +5,7 @@ import { runInScope } from '../run/scope.js';
 import { backoffDelay, sleep } from '../util/abort.js';
 import { canonicalJson } from '../util/canonical.js';
 import { type LongTimer, setLongTimeout } from '../util/timers.js';
-import type { AnyTool, ToolContext } from './define.js';
+import type { AnyTool, ToolContext, ToolCredentials } from './define.js';
 import { failureFromError, type ToolResult, toolFailure } from './result.js';
 
 export interface ToolInvocation {
@@ -21,6 +21,9 @@ export interface ToolInvocation {
   budget: Budget | undefined;
   userId?: string;
   sessionId?: string;
+  /** The call was started before without a recorded outcome (see ToolContext.possibleDuplicate). */
+  possibleDuplicate?: boolean;
+  credentials: ToolCredentials;
 }
 
 export interface ToolOutcome {
@@ -108,6 +111,9 @@ function attemptOnce(
       step: call.step,
       toolCallId: call.toolCallId,
       attempt,
+      idempotencyKey: `${call.runId}:${call.toolCallId}`,
+      possibleDuplicate: call.possibleDuplicate === true,
+      credentials: call.credentials,
       get signal(): AbortSignal {
         if (!controller) {
           controller = new AbortController();

@@ -98,12 +98,23 @@ describe('withRetry', () => {
   it('never retries an aborted request, and an abort ends the wait', async () => {
     const controller = new AbortController();
     const inner = scriptedModel([fail('PROVIDER_SERVER'), 'ok']);
-    const model = withRetry(inner, { initialDelayMs: 10_000, maxDelayMs: 10_000, jitter: false });
-    setTimeout(() => controller.abort(), 30);
+    const delays: number[] = [];
+    // A 60 s backoff; the abort comes 30 ms into it (armed when the wait starts, so it always lands in it).
+    const model = withRetry(inner, {
+      initialDelayMs: 60_000,
+      maxDelayMs: 60_000,
+      jitter: false,
+      onRetry: (info) => {
+        delays.push(info.delayMs);
+        setTimeout(() => controller.abort(), 30);
+      },
+    });
     const began = Date.now();
     const error = await rejection(model.generate({ ...hello, signal: controller.signal }));
     expect(error.code).toBe('ABORTED');
-    expect(Date.now() - began).toBeLessThan(1_000);
+    expect(delays).toEqual([60_000]);
+    // Ended by the abort: many times the 30 ms, far below the 60 s wait.
+    expect(Date.now() - began).toBeLessThan(10_000);
     expect(inner.requests).toHaveLength(1);
   });
 

@@ -4,6 +4,8 @@ export { startProviderServer } from './server.js';
 export type {
   ErrorReply,
   HangReply,
+  ModerationReply,
+  ModerationResultReply,
   ProviderReply,
   ProviderServer,
   ProviderServerOptions,

@@ -7,7 +7,7 @@ import {
   type SseEvent,
   usageOf,
 } from './render.js';
-import type { ErrorReply, TurnReply } from './types.js';
+import type { ErrorReply, ModerationReply, ModerationResultReply, TurnReply } from './types.js';
 
 /** Chat Completions wire format: a `chat.completion` body, or `chat.completion.chunk` events ending with `[DONE]`. */
 
@@ -125,4 +125,53 @@ export function openaiErrorBody(reply: ErrorReply): string {
       code: reply.code ?? known.code,
     },
   });
+}
+
+/** The categories of OpenAI's omni-moderation models, in the order the API lists them. */
+export const MODERATION_CATEGORIES = [
+  'harassment',
+  'harassment/threatening',
+  'hate',
+  'hate/threatening',
+  'illicit',
+  'illicit/violent',
+  'self-harm',
+  'self-harm/intent',
+  'self-harm/instructions',
+  'sexual',
+  'sexual/minors',
+  'violence',
+  'violence/graphic',
+] as const;
+
+/** A moderation response for `body.input` (a string or an array: one result per element). */
+export function openaiModerationJson(
+  reply: ModerationReply,
+  context: RenderContext,
+  body: Record<string, unknown>,
+): JsonBody {
+  const inputs = Array.isArray(body.input) ? body.input.length : 1;
+  const defaults = Array.from({ length: Math.max(1, inputs) }, (): ModerationResultReply => ({}));
+  const results = (reply.results ?? defaults).map((result) => {
+    const scores: Record<string, number> = {};
+    const categories: Record<string, boolean> = {};
+    const applied: Record<string, string[]> = {};
+    for (const category of MODERATION_CATEGORIES) scores[category] = 0.0001;
+    Object.assign(scores, result.categoryScores);
+    for (const [category, score] of Object.entries(scores)) {
+      categories[category] = score >= 0.5;
+      applied[category] = ['text'];
+    }
+    return {
+      flagged: result.flagged ?? Object.values(categories).some(Boolean),
+      categories,
+      category_scores: scores,
+      category_applied_input_types: applied,
+    };
+  });
+  const model = reply.model ?? (context.model === 'unknown-model' ? 'omni-moderation-latest' : context.model);
+  return {
+    status: 200,
+    body: JSON.stringify({ id: reply.id ?? `modr-${context.index}`, model, results }),
+  };
 }

@@ -6,7 +6,13 @@ import {
   anthropicJson,
   anthropicStreamError,
 } from './anthropic-wire.js';
-import { openaiErrorBody, openaiEvents, openaiJson, openaiStreamError } from './openai-wire.js';
+import {
+  openaiErrorBody,
+  openaiEvents,
+  openaiJson,
+  openaiModerationJson,
+  openaiStreamError,
+} from './openai-wire.js';
 import { recordingEvents } from './recording.js';
 import type { RenderContext, SseEvent } from './render.js';
 import type {
@@ -32,7 +38,8 @@ interface Exchange {
 
 /**
  * A local HTTP server that speaks the OpenAI Chat Completions (`POST /chat/completions`,
- * `POST /v1/chat/completions`) and Anthropic Messages (`POST /v1/messages`) wire formats, JSON and
+ * `POST /v1/chat/completions`), OpenAI Moderations (`POST /v1/moderations`) and Anthropic Messages
+ * (`POST /v1/messages`) wire formats, JSON and
  * server-sent events, so tests run the official SDK clients against real HTTP. Each request gets the
  * next scripted reply (or the handler's): a model turn rendered in the request's format, a recorded
  * response replayed verbatim, an HTTP error with headers such as `retry-after`, a connection reset,
@@ -159,6 +166,17 @@ export async function startProviderServer(options: ProviderServerOptions = {}): 
           reply.interrupt,
         );
         return;
+      case 'moderation': {
+        const context: RenderContext = {
+          index: received.index,
+          model: typeof received.body.model === 'string' ? received.body.model : 'unknown-model',
+          includeUsage: false,
+        };
+        const json = openaiModerationJson(reply, context, received.body);
+        res.writeHead(json.status, { 'content-type': 'application/json', [requestIdHeader]: requestId });
+        res.end(json.body);
+        return;
+      }
       case 'turn': {
         const context: RenderContext = {
           index: received.index,
@@ -297,6 +315,7 @@ export async function startProviderServer(options: ProviderServerOptions = {}): 
 
 function wireOf(path: string): WireFormat | 'unknown' {
   if (path === '/chat/completions' || path.endsWith('/v1/chat/completions')) return 'openai';
+  if (path === '/moderations' || path.endsWith('/v1/moderations')) return 'openai';
   if (path === '/v1/messages' || path.endsWith('/v1/messages')) return 'anthropic';
   return 'unknown';
 }

@@ -88,7 +88,34 @@ export interface HangReply {
   type: 'hang';
 }
 
-export type ProviderReply = TurnReply | ErrorReply | RecordingReply | ResetReply | HangReply;
+/** One input's verdict in a moderation reply. */
+export interface ModerationResultReply {
+  /** Default: some score ≥ 0.5. */
+  flagged?: boolean;
+  /** Scores by category (`harassment`, `violence/graphic`, ...); unlisted categories score 0.0001. */
+  categoryScores?: Record<string, number>;
+}
+
+/**
+ * A `POST /v1/moderations` answer in OpenAI's response shape (`id`, `model`, `results[]` with `flagged`,
+ * `categories`, `category_scores`, `category_applied_input_types` over the 13 omni-moderation categories).
+ */
+export interface ModerationReply extends Delayed {
+  type: 'moderation';
+  /** One per input; default one unflagged result for each input the request sent. */
+  results?: ModerationResultReply[];
+  /** Default: the request's `model`, else `omni-moderation-latest`. */
+  model?: string;
+  id?: string;
+}
+
+export type ProviderReply =
+  | TurnReply
+  | ErrorReply
+  | RecordingReply
+  | ResetReply
+  | HangReply
+  | ModerationReply;
 
 export interface ReceivedRequest {
   /** Position among the requests the server received, from 0. */

@@ -1,0 +1,70 @@
+// Guardrails: the guard interface and the built-in guards, each a small module.
+export {
+  type AllowListGuardOptions,
+  allowListGuard,
+  type ToolArgumentGuardOptions,
+} from './allow-list.js';
+export {
+  detectInjection,
+  INJECTION_REMOVED,
+  type InjectionFinding,
+  type InjectionGuardOptions,
+  type InjectionJudge,
+  type InjectionReport,
+  injectionGuard,
+} from './injection.js';
+export { countTokensUpTo, type LengthGuardOptions, lengthGuard } from './length.js';
+export {
+  type KeywordModerationOptions,
+  keywordModeration,
+  type ModerationClassifier,
+  type ModerationGuardOptions,
+  type ModerationResult,
+  moderationGuard,
+} from './moderation.js';
+export {
+  type ModerationsClient,
+  type OpenAIModerationOptions,
+  openAIModeration,
+} from './moderation-openai.js';
+export {
+  cardBrand,
+  describeFindings as describePiiFindings,
+  detectPii,
+  luhnValid,
+  PII_KINDS,
+  PII_LABELS,
+  type PiiFinding,
+  type PiiGuardOptions,
+  type PiiKind,
+  type PiiOptions,
+  piiGuard,
+  type RedactOptions,
+  redactPii,
+  ssnValid,
+} from './pii.js';
+export {
+  evaluatePiiCorpus,
+  type PiiCorpusMistake,
+  type PiiCorpusReport,
+  type PiiCorpusSample,
+} from './pii-eval.js';
+export { entropyThreshold, looksRandom, type SecretKind, shannonEntropy } from './secrets.js';
+export {
+  checkReadOnlySql,
+  DEFAULT_DENIED_SQL_FUNCTIONS,
+  type ReadOnlySqlGuardOptions,
+  type ReadOnlySqlOptions,
+  readOnlySqlGuard,
+  type SqlCheck,
+  type SqlDialect,
+} from './sql.js';
+export {
+  type Guard,
+  type GuardContext,
+  type GuardFinding,
+  type Guardrails,
+  type GuardStage,
+  type GuardVerdict,
+  PASS,
+} from './types.js';

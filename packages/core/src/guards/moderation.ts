@@ -1,0 +1,165 @@
+/**
+ * Content moderation: a classifier interface, an offline keyword classifier (a word list, not a model),
+ * and the guard that trips on what a classifier flags. The OpenAI moderation adapter is in
+ * moderation-openai.ts.
+ */
+import { BatonError } from '../errors.js';
+import { textOf } from './length.js';
+import type { Guard, GuardContext, GuardFinding, GuardStage, GuardVerdict } from './types.js';
+import { describeValue, messageOf } from './walk.js';
+
+export interface ModerationResult {
+  /** The classifier's own verdict. */
+  flagged: boolean;
+  /** Score per category, 0–1 (`harassment`, `violence`, `self-harm`, ...). */
+  categories: Record<string, number>;
+}
+
+export interface ModerationClassifier {
+  /** Named in reasons: `openai:omni-moderation-latest`, `keywords`. */
+  readonly name?: string;
+  classify(text: string, signal?: AbortSignal): Promise<ModerationResult>;
+}
+
+export interface KeywordModerationOptions {
+  /** Words and phrases per category; strings match whole words, case-insensitively; RegExps as given. */
+  categories: Record<string, readonly (string | RegExp)[]>;
+  /** Default `keywords`. */
+  name?: string;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * An offline KEYWORD classifier: it is not a model and understands nothing. A category scores 1 when one
+ * of its words or phrases occurs in the text (whole words, any case, after Unicode NFKC normalization,
+ * so full-width letters count), else 0; the text is flagged when any category scores 1. Use it for
+ * fixed lists (banned product names, slurs your team maintains) or as a fallback without a network.
+ */
+export function keywordModeration(options: KeywordModerationOptions): ModerationClassifier {
+  if (!options || typeof options.categories !== 'object' || options.categories === null) {
+    throw new BatonError('CONFIG_INVALID', 'keywordModeration: "categories" must map names to word lists');
+  }
+  const matchers = Object.entries(options.categories).map(([category, words]) => {
+    if (!Array.isArray(words)) {
+      throw new BatonError(
+        'CONFIG_INVALID',
+        `keywordModeration: category "${category}" needs a list of words`,
+      );
+    }
+    const literal = words.filter((word): word is string => typeof word === 'string' && word.trim() !== '');
+    const patterns = words.filter((word): word is RegExp => word instanceof RegExp);
+    const alternation = literal
+      .map((word) => escapeRegExp(word.normalize('NFKC').toLowerCase().trim()).replace(/\s+/g, '\\s+'))
+      .join('|');
+    const combined =
+      alternation === ''
+        ? undefined
+        : new RegExp(`(?<![\\p{L}\\p{N}_])(?:${alternation})(?![\\p{L}\\p{N}_])`, 'u');
+    return { category, combined, patterns };
+  });
+  return {
+    name: options.name ?? 'keywords',
+    async classify(text: string): Promise<ModerationResult> {
+      const normalized = String(text).normalize('NFKC').toLowerCase();
+      const categories: Record<string, number> = {};
+      let flagged = false;
+      for (const { category, combined, patterns } of matchers) {
+        const hit =
+          (combined?.test(normalized) ?? false) ||
+          patterns.some((pattern) => {
+            pattern.lastIndex = 0;
+            return pattern.test(text) || pattern.test(normalized);
+          });
+        categories[category] = hit ? 1 : 0;
+        flagged ||= hit;
+      }
+      return { flagged, categories };
+    },
+  };
+}
+
+export interface ModerationGuardOptions {
+  classifier: ModerationClassifier;
+  /**
+   * Trip when a category scores at least this (0–1). Without it, the classifier's own `flagged` decides.
+   */
+  threshold?: number;
+  /** Default: every stage it is listed under (typically `output`, and `input`). */
+  stages?: readonly GuardStage[];
+  /** Default `moderation`. */
+  name?: string;
+  /** Longest a check may take (default: the run's guard default, 5 s). */
+  timeoutMs?: number;
+}
+
+function validResult(result: unknown): result is ModerationResult {
+  if (typeof result !== 'object' || result === null) return false;
+  const { flagged, categories } = result as Partial<ModerationResult>;
+  if (typeof flagged !== 'boolean' || typeof categories !== 'object' || categories === null) return false;
+  return Object.values(categories).every((score) => typeof score === 'number' && !Number.isNaN(score));
+}
+
+/**
+ * A guard that asks a moderation classifier about the value (a string, or the JSON of anything else)
+ * and trips when it is flagged (or, with `threshold`, when a category scores at least that). A
+ * classifier that throws, is aborted or answers nonsense trips too: moderation fails closed.
+ */
+export function moderationGuard(options: ModerationGuardOptions): Guard {
+  const { classifier, threshold } = options;
+  if (!classifier || typeof classifier.classify !== 'function') {
+    throw new BatonError(
+      'CONFIG_INVALID',
+      'moderationGuard: "classifier" must have a classify(text, signal) method',
+    );
+  }
+  if (threshold !== undefined && !(threshold >= 0 && threshold <= 1)) {
+    throw new BatonError(
+      'CONFIG_INVALID',
+      `moderationGuard: "threshold" must be between 0 and 1, got ${threshold}`,
+    );
+  }
+  const name = options.name ?? 'moderation';
+  const who = classifier.name ? `the classifier ${classifier.name}` : 'the classifier';
+  return {
+    name,
+    ...(options.stages ? { stages: options.stages } : {}),
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    async check(value: unknown, context: GuardContext): Promise<GuardVerdict> {
+      const text = textOf(value);
+      if (text.trim() === '') return { action: 'pass' };
+      let result: unknown;
+      try {
+        result = await classifier.classify(text, context?.signal);
+      } catch (error) {
+        return { action: 'trip', reason: `${name}: ${who} failed (${messageOf(error)})` };
+      }
+      if (!validResult(result)) {
+        return { action: 'trip', reason: `${name}: ${who} returned no valid verdict` };
+      }
+      const scores = Object.entries(result.categories).sort((a, b) => b[1] - a[1]);
+      const over =
+        threshold === undefined
+          ? result.flagged
+            ? scores.filter(([, score]) => score >= 0.5)
+            : []
+          : scores.filter(([, score]) => score >= threshold);
+      const tripped = threshold === undefined ? result.flagged : over.length > 0;
+      if (!tripped) return { action: 'pass' };
+      const listed = (over.length > 0 ? over : scores.slice(0, 3)).slice(0, 5);
+      const findings: GuardFinding[] = listed.map(([category, score]) => ({
+        kind: 'moderation',
+        note: category,
+        score,
+      }));
+      const summary = listed.map(([category, score]) => `${category} ${score.toFixed(2)}`).join(', ');
+      return {
+        action: 'trip',
+        reason: `${name}: ${describeValue(context)} was flagged by ${who}${summary ? `: ${summary}` : ''}`,
+        findings,
+      };
+    },
+  };
+}

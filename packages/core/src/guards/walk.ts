@@ -1,0 +1,209 @@
+/**
+ * Helpers the built-in guards share: walking the strings inside a value (a tool result is often JSON),
+ * reading a path into tool arguments, and short, bounded previews for reasons.
+ */
+
+/** Deeper than this, a value is not walked: the guard fails closed instead (a trip, never a throw). */
+export const MAX_DEPTH = 64;
+
+export class TooDeepError extends Error {
+  constructor() {
+    super(`the value is nested deeper than ${MAX_DEPTH} levels`);
+  }
+}
+
+/** A place inside a value: object keys and array indexes. */
+export type ValuePath = readonly (string | number)[];
+
+/**
+ * Visits every string inside `value` (the value itself, array elements, object keys and property
+ * values, at any depth) and rebuilds the containers whose strings `visit` replaced; untouched parts
+ * keep their identity. Cycles are visited once. Throws `TooDeepError` past `MAX_DEPTH`.
+ */
+export function mapStrings(
+  value: unknown,
+  visit: (text: string, path: ValuePath, isKey: boolean) => string | undefined,
+): { value: unknown; changed: boolean } {
+  const seen = new WeakSet<object>();
+  let changed = false;
+  const walk = (current: unknown, path: (string | number)[], depth: number): unknown => {
+    if (typeof current === 'string') {
+      const replaced = visit(current, path, false);
+      if (replaced === undefined || replaced === current) return current;
+      changed = true;
+      return replaced;
+    }
+    if (typeof current !== 'object' || current === null) return current;
+    if (seen.has(current)) return current;
+    if (depth >= MAX_DEPTH) throw new TooDeepError();
+    seen.add(current);
+    if (Array.isArray(current)) {
+      let copy: unknown[] | undefined;
+      for (let index = 0; index < current.length; index++) {
+        path.push(index);
+        const next = walk(current[index], path, depth + 1);
+        path.pop();
+        if (next !== current[index]) {
+          copy ??= current.slice();
+          copy[index] = next;
+        }
+      }
+      return copy ?? current;
+    }
+    if (!isWalkable(current)) return current;
+    let copy: Record<string, unknown> | undefined;
+    const entries = Object.entries(current);
+    for (const [key, item] of entries) {
+      path.push(key);
+      const newKey = visit(key, path, true);
+      const next = walk(item, path, depth + 1);
+      path.pop();
+      if (next !== item || (newKey !== undefined && newKey !== key)) {
+        copy ??= Object.fromEntries(entries);
+        if (newKey !== undefined && newKey !== key) {
+          changed = true;
+          delete copy[key];
+          copy[uniqueKey(copy, newKey)] = next;
+        } else {
+          copy[key] = next;
+        }
+      }
+    }
+    return copy ?? current;
+  };
+  const result = walk(value, [], 0);
+  return { value: result, changed };
+}
+
+/** Plain objects and class instances with own data; not Dates, Maps, buffers, typed arrays... */
+function isWalkable(value: object): boolean {
+  if (value instanceof Date || value instanceof RegExp || ArrayBuffer.isView(value)) return false;
+  if (value instanceof Map || value instanceof Set || value instanceof ArrayBuffer) return false;
+  return true;
+}
+
+function uniqueKey(target: Record<string, unknown>, key: string): string {
+  if (!Object.hasOwn(target, key)) return key;
+  for (let n = 2; ; n++) {
+    const candidate = `${key}_${n}`;
+    if (!Object.hasOwn(target, candidate)) return candidate;
+  }
+}
+
+const SAFE_KEY = /^[A-Za-z_$][\w$-]{0,39}$/;
+
+/**
+ * A path for notes and reasons, e.g. `results[2].email`. Keys that do not look like identifiers (they
+ * might hold the sensitive text themselves) are shown as `[key]`.
+ */
+export function formatPath(path: ValuePath): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else if (SAFE_KEY.test(segment)) out += out === '' ? segment : `.${segment}`;
+    else out += '[key]';
+  }
+  return out === '' ? '(value)' : out;
+}
+
+/** A short, single-line preview of a value for a reason: JSON, at most `max` characters. */
+export function preview(value: unknown, max = 60): string {
+  let text: string;
+  try {
+    text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
+  } catch {
+    text = Object.prototype.toString.call(value);
+  }
+  if (text.length <= max) return text;
+  return `${text.slice(0, max - 1)}…`;
+}
+
+/**
+ * Parses a path into tool arguments: `to`, `message.recipients`, `recipients[*].email`, `rows[0]`.
+ * Segments are object keys, numeric indexes or `*` (every element of an array).
+ */
+export function parsePath(path: string | readonly (string | number)[]): (string | number)[] {
+  if (typeof path !== 'string') return [...path];
+  const segments: (string | number)[] = [];
+  for (const part of path.split('.')) {
+    const match = /^([^[\]]*)((?:\[[^\]]*\])*)$/.exec(part);
+    if (!match) {
+      segments.push(part);
+      continue;
+    }
+    if (match[1]) segments.push(match[1]);
+    for (const index of (match[2] ?? '').matchAll(/\[([^\]]*)\]/g)) {
+      const inner = index[1] ?? '';
+      segments.push(/^\d+$/.test(inner) ? Number(inner) : inner === '' ? '*' : inner);
+    }
+  }
+  return segments.filter((segment) => segment !== '');
+}
+
+/**
+ * The values found at `path` inside `root`, with their concrete paths. Arrays met on the way are
+ * entered element-wise when the next segment is not an index (and so is an array at the end), so
+ * `to` covers `{ to: 'a' }` and `{ to: ['a', 'b'] }`.
+ */
+export function valuesAt(
+  root: unknown,
+  path: readonly (string | number)[],
+): { value: unknown; path: (string | number)[] }[] {
+  const found: { value: unknown; path: (string | number)[] }[] = [];
+  const step = (current: unknown, index: number, at: (string | number)[], depth: number): void => {
+    if (depth > MAX_DEPTH) throw new TooDeepError();
+    if (index === path.length) {
+      if (Array.isArray(current)) {
+        current.forEach((item, position) => {
+          step(item, index, [...at, position], depth + 1);
+        });
+      } else {
+        found.push({ value: current, path: at });
+      }
+      return;
+    }
+    const segment = path[index] as string | number;
+    if (Array.isArray(current)) {
+      if (typeof segment === 'number') {
+        if (segment < current.length) step(current[segment], index + 1, [...at, segment], depth + 1);
+        return;
+      }
+      const next = segment === '*' ? index + 1 : index;
+      current.forEach((item, position) => {
+        step(item, next, [...at, position], depth + 1);
+      });
+      return;
+    }
+    if (typeof current !== 'object' || current === null) return;
+    const key = String(segment);
+    if (!Object.hasOwn(current, key)) return;
+    step((current as Record<string, unknown>)[key], index + 1, [...at, key], depth + 1);
+  };
+  step(root, 0, [], 0);
+  return found;
+}
+
+/** What a guard checked, for its reason: `the input`, `the arguments of tool "send_email"`, ... */
+export function describeValue(context: { stage?: string; tool?: string } | undefined): string {
+  const tool = context?.tool === undefined ? 'the tool' : `tool "${context.tool}"`;
+  switch (context?.stage) {
+    case 'input':
+      return 'the input';
+    case 'output':
+      return 'the output';
+    case 'toolInput':
+      return `the arguments of ${tool}`;
+    case 'toolOutput':
+      return `the result of ${tool}`;
+    case 'memoryWrite':
+      return 'the memory record';
+    default:
+      return 'the value';
+  }
+}
+
+/** The message of anything thrown, bounded. */
+export function messageOf(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.length > 200 ? `${text.slice(0, 199)}…` : text;
+}
