@@ -27,6 +27,7 @@ export {
   type DurableServeOptions,
   type ServeAgentOptions,
 } from './agent/worker-options.js';
+export { type NatsAuditSinkOptions, natsAuditSink } from './audit/jetstream-sink.js';
 export {
   DEAD_LETTER_DATA_LIMIT,
   DEAD_LETTER_HEADER_LIMIT,
@@ -36,6 +37,13 @@ export {
   watchDeadLetters,
 } from './dead-letter.js';
 export { exceedsJsonDepth, jsonDepth } from './depth.js';
+export { type NatsApprovalsOptions, natsApprovals } from './durable/approvals.js';
+export {
+  DEFAULT_NATS_JOURNAL_MAX_AGE_MS,
+  DEFAULT_NATS_JOURNAL_MAX_BYTES,
+  type NatsJournalOptions,
+  natsJournal,
+} from './durable/journal.js';
 export {
   type DecodeOptions,
   type DecodeResult,

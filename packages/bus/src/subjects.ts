@@ -51,6 +51,11 @@ export const subjects = {
   /** Remote members settle their usage into their caller's ledger here (one service per caller bus). */
   ledger: (ns: string, service: string) => `baton.${ns}.ledger.${service}`,
   allDeadLetters: (ns: string) => `baton.${ns}.dlq.>`,
+  /** One run's journal: a single subject per run, so expected-last-subject-sequence fences its writers. */
+  journal: (ns: string, runId: string) => `baton.${ns}.journal.${runId}`,
+  allJournals: (ns: string) => `baton.${ns}.journal.*`,
+  /** The audit log: one subject, so expected-last-subject-sequence keeps its one chain from forking. */
+  audit: (ns: string) => `baton.${ns}.audit`,
 } as const;
 
 /** JetStream stream and bucket names may not contain dots; namespaces are already restricted to tokens. */
@@ -59,4 +64,7 @@ export const jetstreamNames = {
   deadLetterStream: (ns: string) => `BATON_${ns}_DLQ`,
   resultsBucket: (ns: string) => `BATON_${ns}_RESULTS`,
   consumer: (agent: string) => `agent_${agent}`,
+  journalStream: (ns: string) => `BATON_${ns}_JOURNAL`,
+  approvalsBucket: (ns: string) => `BATON_${ns}_APPROVALS`,
+  auditStream: (ns: string) => `BATON_${ns}_AUDIT`,
 } as const;

@@ -25,6 +25,10 @@ export const HEADER = {
   PARENT_RUN: 'baton-parent-run',
   /** Where the remote run settles its usage with the caller's ledger, step by step. */
   LEDGER: 'baton-ledger',
+  /** The member that handed over the input: the remote run reads it as untrusted data. */
+  INPUT_FROM: 'baton-input-from',
+  /** A dry run: the remote run executes no write or destructive call. */
+  DRY_RUN: 'baton-dry-run',
 } as const;
 
 const defaultTracer: Tracer = trace.getTracer('@baton/bus', '0.1.0');

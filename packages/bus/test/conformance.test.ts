@@ -50,7 +50,7 @@ function nats(): Target {
   return {
     name: 'NatsBus',
     async setup() {
-      server = await startNatsServer();
+      server = await startNatsServer({ readyTimeoutMs: 30_000 });
     },
     async connect() {
       const servers = (server as NatsServer).url;

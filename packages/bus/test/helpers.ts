@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 import type { WorkerConfig } from './fixtures/worker.js';
 
 const WORKER = fileURLToPath(new URL('./fixtures/worker.ts', import.meta.url));
@@ -13,6 +14,13 @@ export interface WorkerProcess {
   kill(): Promise<void>;
 }
 
+/** Every worker process a test file started that has not exited yet. */
+const running = new Set<ChildProcess>();
+// A test that fails half-way must not leave a worker behind, retrying a NATS server that is long gone.
+afterAll(() => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** Starts `fixtures/worker.ts` in its own Node process (TypeScript through tsx, sources via the export condition). */
 export function spawnWorker(config: WorkerConfig): WorkerProcess {
   const child = spawn(
@@ -20,6 +28,8 @@ export function spawnWorker(config: WorkerConfig): WorkerProcess {
     ['--conditions=@baton/source', '--import', 'tsx', WORKER, JSON.stringify(config)],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let stderr = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (chunk: string) => {

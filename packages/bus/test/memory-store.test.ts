@@ -1,7 +1,7 @@
 import { NatsBus, type NatsKvMemoryStore, natsMemoryStore } from '@baton/bus';
 import { type NatsServer, startNatsServer } from '@baton/bus/testing';
 import { BatonError } from '@baton/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
 describe('NATS KV memory store', () => {
   let server: NatsServer;
@@ -9,13 +9,16 @@ describe('NATS KV memory store', () => {
   let store: NatsKvMemoryStore;
 
   beforeAll(async () => {
-    server = await startNatsServer({ jetstream: true });
+    server = await startNatsServer({ jetstream: true, readyTimeoutMs: 30_000 });
     bus = await NatsBus.connect({ servers: server.url });
     store = await natsMemoryStore(bus, { bucket: 'memory_test' });
   });
   afterAll(async () => {
     await bus?.close();
     await server?.stop();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
   });
 
   it('stores, overwrites on update and reads back records per namespace', async () => {
@@ -57,10 +60,14 @@ describe('NATS KV memory store', () => {
   });
 
   it('enforces TTLs itself (the server ignores per-key TTL)', async () => {
+    // The store's clock (Date) is the test's to move: a loaded machine cannot make a read land "too
+    // late" (past a 50 ms TTL) or "too early". Timers and the NATS connection keep running on real time.
+    vi.useFakeTimers({ toFake: ['Date'] });
     await store.put('ttl', 'short', 'gone soon', { ttlMs: 50 });
     await store.put('ttl', 'long', 'stays');
+    vi.setSystemTime(Date.now() + 49);
     expect((await store.get('ttl', 'short'))?.value).toBe('gone soon');
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    vi.setSystemTime(Date.now() + 31);
     expect(await store.get('ttl', 'short')).toBeUndefined();
     expect((await store.list('ttl')).map((r) => r.key)).toEqual(['long']);
   });

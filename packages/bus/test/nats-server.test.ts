@@ -18,8 +18,8 @@ function portOpen(port: number): Promise<boolean> {
 describe('startNatsServer', () => {
   it('finds the binary, starts on a free port, restarts on the same port and store, and cleans up', async () => {
     expect(findNatsServer()).toMatch(/nats-server$/);
-    const server = await startNatsServer({ jetstream: true });
-    const [other] = await Promise.all([startNatsServer()]);
+    const server = await startNatsServer({ jetstream: true, readyTimeoutMs: 30_000 });
+    const [other] = await Promise.all([startNatsServer({ readyTimeoutMs: 30_000 })]);
     try {
       expect(server.port).not.toBe(other?.port);
       expect(server.url).toBe(`nats://127.0.0.1:${server.port}`);

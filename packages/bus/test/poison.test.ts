@@ -293,7 +293,7 @@ async function throwingHandlerKeepsReading(bus: Bus, reported: Array<{ error: un
 describe('transports never let a handler throw into their read loop', () => {
   let server: NatsServer;
   beforeAll(async () => {
-    server = await startNatsServer();
+    server = await startNatsServer({ readyTimeoutMs: 30_000 });
   });
   afterAll(async () => {
     await server?.stop();

@@ -83,7 +83,7 @@ describe('recovery after crashes and reconnects (real processes)', () => {
   };
 
   beforeAll(async () => {
-    server = await startNatsServer({ jetstream: true });
+    server = await startNatsServer({ jetstream: true, readyTimeoutMs: 30_000 });
   });
   afterAll(async () => {
     await Promise.all(workers.map((worker) => worker.kill()));
@@ -157,7 +157,7 @@ describe('recovery after crashes and reconnects (real processes)', () => {
     const info = await jsm.streams.info(`KV_${jetstreamNames.resultsBucket(namespace)}`);
     expect(info.state.messages).toBe(total);
     expect((await jsm.streams.info(jetstreamNames.invokeStream(namespace))).state.messages).toBe(0);
-    await waitUntil(() => doneWrites.size === total, 'every result write seen by the watch', 5_000);
+    await waitUntil(() => doneWrites.size === total, 'every result write seen by the watch', 20_000);
     expect([...doneWrites.values()].filter((count) => count !== 1)).toEqual([]);
 
     // The victim's runs were finished by the others, soon after the kill (the old ack wait and stale
@@ -202,7 +202,8 @@ describe('recovery after crashes and reconnects (real processes)', () => {
     );
     // Which instance holds how many calls (both announce their in-flight runs).
     let held: Record<string, number> = {};
-    for (const until = Date.now() + 5_000; (held.keeper ?? 0) + (held.goner ?? 0) !== calls; ) {
+    // Generous: two worker processes taking 24 calls, slower on a loaded machine.
+    for (const until = Date.now() + 20_000; (held.keeper ?? 0) + (held.goner ?? 0) !== calls; ) {
       if (Date.now() > until) throw new Error(`not every call reached a worker: ${JSON.stringify(held)}`);
       const infos = await listAgents(bus, { namespace, timeoutMs: 150 });
       held = Object.fromEntries(infos.map((info) => [info.instance, info.inFlight + info.queued]));
@@ -257,7 +258,11 @@ describe('recovery after crashes and reconnects (real processes)', () => {
         headers: h,
       },
     );
-    await waitUntil(() => letters.length >= 1 && replies.length >= 1, 'the dead letter and the reply', 5_000);
+    await waitUntil(
+      () => letters.length >= 1 && replies.length >= 1,
+      'the dead letter and the reply',
+      20_000,
+    );
     // Several ack waits: a terminated message that the server redelivers would come back by now.
     await new Promise((resolve) => setTimeout(resolve, 3_500));
 

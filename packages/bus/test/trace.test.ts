@@ -36,7 +36,7 @@ describe('one trace across processes', () => {
     trace.setGlobalTracerProvider(
       new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
     );
-    server = await startNatsServer();
+    server = await startNatsServer({ readyTimeoutMs: 30_000 });
     worker = spawnWorker({ url: server.url, instance: 'traced', namespace: 'tr', agent: 'core', traceFile });
     await worker.ready;
     bus = await NatsBus.connect({ servers: server.url, name: 'caller' });
@@ -76,17 +76,24 @@ describe('one trace across processes', () => {
     });
 
     let spans: ExportedSpan[] = [];
-    await waitUntil(() => {
-      try {
-        spans = readFileSync(traceFile, 'utf8')
-          .trim()
-          .split('\n')
-          .map((line) => JSON.parse(line) as ExportedSpan);
-      } catch {
-        return false;
-      }
-      return spans.some((span) => span.name.startsWith('invoke_agent'));
-    }, 'the worker spans');
+    await waitUntil(
+      () => {
+        try {
+          spans = readFileSync(traceFile, 'utf8')
+            .trim()
+            .split('\n')
+            .map((line) => JSON.parse(line) as ExportedSpan);
+        } catch {
+          return false;
+        }
+        // Every span the assertions read: each is written as it ends, some after the reply went out.
+        return ['invoke_agent', 'chat', 'process'].every((name) =>
+          spans.some((span) => span.name.startsWith(name)),
+        );
+      },
+      'the worker spans',
+      20_000,
+    );
     const processSpan = spans.find((span) => span.kind === SpanKind.CONSUMER);
     const invoke = spans.find((span) => span.name === 'invoke_agent echo');
     const chat = spans.find((span) => span.name.startsWith('chat'));

@@ -148,7 +148,7 @@ class RemoteCall {
     const remaining: BudgetRemaining = options.budget ? options.budget.remaining() : {};
     remaining.deadline = workerDeadline;
 
-    const id = nextId();
+    const id = options.invocationKey ?? nextId();
     const envelope: Envelope = {
       v: 1,
       id,
@@ -192,6 +192,14 @@ class RemoteCall {
     if (options.parentRunId !== undefined) {
       headers ??= {};
       headers[HEADER.PARENT_RUN] = options.parentRunId;
+    }
+    if (options.inputFrom !== undefined) {
+      headers ??= {};
+      headers[HEADER.INPUT_FROM] = options.inputFrom;
+    }
+    if (options.dryRun) {
+      headers ??= {};
+      headers[HEADER.DRY_RUN] = '1';
     }
     let ledger: LedgerChannel | undefined;
     if (options.budget) {

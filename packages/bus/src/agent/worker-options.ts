@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { BatonError, type HandoffContract } from '@baton/core';
+import { type ApprovalStore, BatonError, type HandoffContract, type RunJournal } from '@baton/core';
 import type { Tracer } from '@opentelemetry/api';
 import type { Envelope } from '../envelope.js';
 import type { AgentInfo } from '../registry.js';
@@ -39,6 +39,17 @@ export interface ServeAgentOptions<I = unknown, O = unknown> {
   /** On `stop()`, how long aborted runs get to return their partial result (default 5 s). */
   stopGraceMs?: number;
   tracer?: Tracer;
+  /**
+   * Journal every run this worker serves (under the run id of its invocation): a run invoked again — a
+   * redelivery after a crash, a resumed team — replays its recorded steps and never repeats a recorded
+   * tool call.
+   */
+  journal?: RunJournal;
+  /** Where calls that need a person wait; the run pauses and its caller (the team) with it. */
+  approvals?: ApprovalStore;
+  approvalTimeoutMs?: number;
+  /** Signs the RunStates of paused runs (default BATON_STATE_KEY). */
+  stateKey?: string;
 }
 
 export interface AgentWorker {

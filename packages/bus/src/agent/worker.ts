@@ -24,7 +24,7 @@ import { killedError } from '../kill.js';
 import { isLedgerSubject } from '../ledger/channel.js';
 import { RemoteLease } from '../ledger/lease.js';
 import { type AgentInfo, heartbeatEnvelope } from '../registry.js';
-import { checkToken, resolveNamespace, subjects } from '../subjects.js';
+import { checkToken, isSubjectToken, resolveNamespace, subjects } from '../subjects.js';
 import { busTracer, endSpan, extractTraceContext, HEADER, MessagingSpans } from '../trace-context.js';
 import type { Bus, BusHeaders, BusMessage, BusSubscription } from '../transport/types.js';
 import { type Admission, type AdmissionRules, admit } from './admit.js';
@@ -69,6 +69,10 @@ export class Worker implements AgentWorker {
   readonly queueGroup: string;
   /** What every invocation is checked against. */
   readonly rules: AdmissionRules;
+  /** Journal, approvals and state key every run gets, when the worker was given them. */
+  private readonly durability:
+    | Pick<RunOptions, 'journal' | 'approvals' | 'approvalTimeoutMs' | 'stateKey'>
+    | undefined;
   /**
    * Core replies published lately, for callers that lost theirs to a reconnect. Only on a bus that can
    * disconnect: in process there is nothing to recover.
@@ -118,6 +122,7 @@ export class Worker implements AgentWorker {
     this.durable = options.durable !== undefined && options.durable !== false;
     this.concurrency = positiveInteger(where, 'concurrency', options.concurrency, DEFAULT_CONCURRENCY);
     this.stopGraceMs = options.stopGraceMs ?? 5_000;
+    this.durability = durabilityOf(options);
     for (const [field, value] of [
       ['stopGraceMs', this.stopGraceMs],
       ['heartbeatMs', options.heartbeatMs ?? 0],
@@ -260,7 +265,8 @@ export class Worker implements AgentWorker {
     this.stopping = true;
     this.durableEscalate?.();
     const reason = new BatonError('ABORTED', `Worker ${this.instance} is stopping`, {
-      details: { reason: STOPPING, instance: this.instance },
+      // Resumable: the run is not over, its redelivery (or its resumed caller) continues it.
+      details: { reason: STOPPING, instance: this.instance, resumable: true },
     });
     for (const control of this.runs.values()) control.abort(reason);
     this.onEscalate?.();
@@ -401,12 +407,17 @@ export class Worker implements AgentWorker {
       },
       budget: Budget.fromRemaining(envelope.budget),
     };
+    const durability = this.durability;
+    if (durability) Object.assign(options, durability);
     // Without a trace (no SDK, no incoming context) the agent starts its own; nothing to pass down.
     if (parent !== ROOT_CONTEXT || span.isRecording()) options.traceContext = trace.setSpan(parent, span);
     if (headers !== undefined) {
       if (headers[HEADER.EVENTS] !== undefined) options.events = this.eventSink(envelope);
       const parentRun = headers[HEADER.PARENT_RUN];
       if (parentRun !== undefined) options.parentRunId = parentRun;
+      const inputFrom = headers[HEADER.INPUT_FROM];
+      if (inputFrom !== undefined && isSubjectToken(inputFrom)) options.inputFrom = inputFrom;
+      if (headers[HEADER.DRY_RUN] === '1') options.dryRun = true;
       // The caller's ledger, to settle with step by step; only a ledger subject of this namespace.
       const ledger = headers[HEADER.LEDGER];
       if (ledger !== undefined && isLedgerSubject(ledger, this.namespace)) {
@@ -579,4 +590,17 @@ class CoreReply implements ReplyChannel {
     const data = this.worker.sendReply(this.reply, envelope);
     this.worker.recent?.remember(envelope.correlationId, this.reply, data);
   }
+}
+
+function durabilityOf(
+  options: ServeAgentOptions,
+): Pick<RunOptions, 'journal' | 'approvals' | 'approvalTimeoutMs' | 'stateKey'> | undefined {
+  const { journal, approvals, approvalTimeoutMs, stateKey } = options;
+  if (!journal && !approvals && stateKey === undefined) return undefined;
+  const durability: Pick<RunOptions, 'journal' | 'approvals' | 'approvalTimeoutMs' | 'stateKey'> = {};
+  if (journal) durability.journal = journal;
+  if (approvals) durability.approvals = approvals;
+  if (approvalTimeoutMs !== undefined) durability.approvalTimeoutMs = approvalTimeoutMs;
+  if (stateKey !== undefined) durability.stateKey = stateKey;
+  return durability;
 }

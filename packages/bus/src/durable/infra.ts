@@ -111,7 +111,7 @@ export async function ensureInfra(
   return { bus, js: jetstream(nc), jsm, results, invokeStream };
 }
 
-async function ensureStream(
+export async function ensureStream(
   jsm: JetStreamManager,
   config: Parameters<JetStreamManager['streams']['add']>[0],
 ): Promise<void> {
