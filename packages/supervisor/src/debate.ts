@@ -1,5 +1,6 @@
 import { type AgentLike, BatonError, defineHandoff } from '@baton/core';
 import { z } from 'zod';
+import { memberShape, openTeamJournal, teamShape } from './team-journal.js';
 import { type Member, TeamRun } from './team-run.js';
 import type { StopReason, Team, TeamConfig, TeamResult, TeamRunOptions } from './types.js';
 
@@ -92,17 +93,31 @@ const DEFAULT_PERSPECTIVES = [
 export function debate(config: DebateConfig): Team<string | { task: string }, unknown> {
   const { generator, critics, judge } = resolve(config);
   const converged = config.converged ?? similarEnough;
+  const shape = () => ({
+    kind: 'debate',
+    ...teamShape(config),
+    generator: memberShape(generator.agent),
+    critics: critics.map((critic) => ({
+      member: memberShape(critic.agent),
+      perspective: critic.perspective,
+    })),
+    judge: judge ? memberShape(judge.agent) : null,
+    maxRounds: config.maxRounds,
+  });
   return {
     kind: 'team',
     name: config.name,
     description:
       config.description ?? `Debate: ${generator.name} vs ${critics.map((c) => c.name).join(', ')}`,
     members: [generator.name, ...critics.map((c) => c.name), ...(judge ? [judge.name] : [])],
-    async run(input, options: TeamRunOptions = {}): Promise<TeamResult<unknown>> {
-      const task = typeof input === 'string' ? input : input.task;
+    async run(given, options: TeamRunOptions = {}): Promise<TeamResult<unknown>> {
       // The debate enforces its own round limit (with its own stop message), so the generic cap is off.
       const { maxRounds: _ownLimit, ...teamConfig } = config;
-      const team = new TeamRun(teamConfig, options, input);
+      const opened = await openTeamJournal(teamConfig, options, given, shape);
+      if (opened.finished) return opened.finished;
+      const input = opened.input as string | { task: string };
+      const task = typeof input === 'string' ? input : input.task;
+      const team = new TeamRun(teamConfig, options, input, opened);
       let candidate: unknown;
       let critiques: (Critique & { perspective: string })[] | undefined;
       let outcome: StopReason | undefined;

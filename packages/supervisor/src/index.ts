@@ -22,6 +22,7 @@ export {
 } from './pipeline.js';
 export { statusOf as teamStatusFor } from './status.js';
 export { type SupervisedWorker, type SupervisorConfig, supervisor } from './supervisor.js';
+export { resumeTeam } from './team-journal.js';
 export { type Invocation, type Member, TeamRun } from './team-run.js';
 export {
   and,
@@ -41,6 +42,7 @@ export {
 export type {
   HandoffRecord,
   MemberReport,
+  PendingCall,
   StopKind,
   StopReason,
   Team,

@@ -55,9 +55,14 @@ export function withCancelGrace<O>(
   });
 }
 
-export function failedResult<O>(agent: string, error: BatonError, traceId: string): RunResult<O> {
+export function failedResult<O>(
+  agent: string,
+  error: BatonError,
+  traceId: string,
+  status: RunResult['status'] = 'failed',
+): RunResult<O> {
   return {
-    status: 'failed',
+    status,
     output: undefined,
     partial: { summary: `${agent} failed: ${error.message}`, toolResults: [], missing: [] },
     error: error.toJSON(),

@@ -1,5 +1,6 @@
 import { type AgentLike, BatonError, type HandoffContract } from '@baton/core';
 import { fitToTokens } from './fit.js';
+import { memberShape, openTeamJournal, teamShape } from './team-journal.js';
 import { type Member, TeamRun } from './team-run.js';
 import type { StopReason, Team, TeamConfig, TeamResult, TeamRunOptions } from './types.js';
 
@@ -58,14 +59,28 @@ export function pipeline<I = unknown, O = unknown>(config: PipelineConfig<I, O>)
   const loop = config.loop;
   const loopFrom = loop ? names.indexOf(loop.to) : -1;
   const contextTokens = config.contextTokens ?? 8_000;
+  const shape = () => ({
+    kind: 'pipeline',
+    ...teamShape(config),
+    stages: stages.map((stage) => ({
+      name: stage.name,
+      member: memberShape(stage.agent),
+      contract: stage.contract?.id ?? null,
+    })),
+    loop: loop ? { after: loop.after, to: loop.to, maxRounds: loop.maxRounds ?? 2 } : null,
+    contextTokens,
+  });
 
   return {
     kind: 'team',
     name: config.name,
     description: config.description ?? `Pipeline ${names.join(' → ')}`,
     members: names,
-    async run(input: I, options: TeamRunOptions = {}): Promise<TeamResult<O>> {
-      const team = new TeamRun(config, options, input);
+    async run(given: I, options: TeamRunOptions = {}): Promise<TeamResult<O>> {
+      const opened = await openTeamJournal(config, options, given, shape);
+      if (opened.finished) return opened.finished as TeamResult<O>;
+      const input = opened.input as I;
+      const team = new TeamRun(config, options, input, opened);
       const context: PipelineContext<I> = { input, outputs: {}, history: {}, previous: input, round: 1 };
       let index = 0;
       let from = 'user';
@@ -127,7 +142,10 @@ export function pipeline<I = unknown, O = unknown>(config: PipelineConfig<I, O>)
         : undefined;
       const reason = natural ?? team.stopReason;
       const hasOutput = Object.keys(context.outputs).length > 0;
-      const withheld = reason?.kind === 'handoff_invalid' || reason?.kind === 'member_failed';
+      const withheld =
+        reason?.kind === 'handoff_invalid' ||
+        reason?.kind === 'member_failed' ||
+        reason?.kind === 'awaiting_approval';
       const output = hasOutput && !withheld ? teamOutput(config, context) : undefined;
       return team.finish(output, natural, { kind: 'aborted', message: 'the pipeline stopped' });
     },

@@ -17,7 +17,9 @@ export const STATUS_BY_KIND: Readonly<Record<StopKind, TeamStatus>> = {
   stalled: 'stopped',
   budget: 'budget_exceeded',
   timeout: 'timeout',
+  awaiting_approval: 'awaiting_approval',
   member_failed: 'failed',
   handoff_invalid: 'failed',
+  journal_failed: 'failed',
   aborted: 'aborted',
 };

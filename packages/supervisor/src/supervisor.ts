@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   type Agent,
   type AgentLike,
@@ -6,13 +5,16 @@ import {
   BatonError,
   defineTool,
   type HandoffContract,
+  inertJson,
   isAgent,
   isHandoffContract,
   ToolError,
+  wrapUntrusted,
 } from '@baton/core';
 import { z } from 'zod';
 import { fitToTokens } from './fit.js';
 import { ProgressLedger } from './ledger.js';
+import { memberRunIdOf, memberShape, openTeamJournal, teamShape } from './team-journal.js';
 import { type Member, TeamRun } from './team-run.js';
 import type { Team, TeamConfig, TeamResult, TeamRunOptions } from './types.js';
 
@@ -67,6 +69,18 @@ export function supervisor<O = string>(config: SupervisorConfig<O>): Team<string
     limits: { ...config.manager.limits, maxSteps: Math.min(3, config.manager.limits.maxSteps) },
   });
   const managerMember: Member<string, O> = { name: config.manager.name, agent: manager };
+  const shape = () => ({
+    kind: 'supervisor',
+    ...teamShape(config),
+    manager: memberShape(config.manager),
+    workers: workers.map((worker) => ({
+      name: worker.name,
+      member: memberShape(worker.agent),
+      contract: worker.contract?.id ?? null,
+    })),
+    stall: { replanAfter, stopAfter },
+    synthesisTokens: config.synthesisTokens ?? 6_000,
+  });
 
   return {
     kind: 'team',
@@ -74,9 +88,13 @@ export function supervisor<O = string>(config: SupervisorConfig<O>): Team<string
     description:
       config.description ?? `Supervisor ${config.manager.name} over ${workers.map((w) => w.name).join(', ')}`,
     members: [config.manager.name, ...workers.map((worker) => worker.name)],
-    async run(task: string, options: TeamRunOptions = {}): Promise<TeamResult<O>> {
-      const team = new TeamRun(config, options, task);
-      const managerRunId = randomUUID();
+    async run(given: string, options: TeamRunOptions = {}): Promise<TeamResult<O>> {
+      const opened = await openTeamJournal(config, options, given, shape);
+      if (opened.finished) return opened.finished as TeamResult<O>;
+      const task = opened.input as string;
+      const team = new TeamRun(config, options, task, opened);
+      // Derived from the team run, so a resumed team finds the manager's journal again.
+      const managerRunId = memberRunIdOf(team.runId, 'manager');
       const controller = new AbortController();
       const onTeamAbort = () => controller.abort(team.signal.reason);
       team.signal.addEventListener('abort', onTeamAbort, { once: true });
@@ -86,6 +104,7 @@ export function supervisor<O = string>(config: SupervisorConfig<O>): Team<string
         const invocation = await team.invoke(managerMember, task, 'user', {
           signal: controller.signal,
           runId: managerRunId,
+          key: 'manager',
         });
         team.endRound();
         if (invocation?.ok && !state.wrapUp) {
@@ -188,6 +207,8 @@ function delegationTool(
     description: `Delegate work to ${worker.name}: ${worker.description}. Returns ${worker.name}'s result.`,
     input: wrapped.schema,
     timeoutMs: 24 * 60 * 60 * 1_000,
+    // A resumed manager calls its delegations again; each handoff replays from the team's journal.
+    replay: 'execute',
     execute: async (args, context) => {
       const state = runs.get(context.runId);
       if (!state)
@@ -195,18 +216,17 @@ function delegationTool(
       const { team, ledger } = state;
       if (team.budgetLow) {
         state.wrapUp ??= 'budget';
-        state.manager.abort(new BatonError('ABORTED', 'team budget low: synthesizing'));
+        cut(state, 'ABORTED', 'team budget low: synthesizing');
         throw new ToolError('BUDGET_LOW', 'The team budget is nearly spent: no new work can start.');
       }
       // A new manager step that delegates is a new round: conditions and the round cap are checked here.
       if (ledger.lastStep !== 0 && context.step !== ledger.lastStep && team.endRound()) {
-        state.manager.abort(new BatonError('ABORTED', `team stopped: ${team.stopReason?.message ?? ''}`));
+        cut(state, 'ABORTED', `team stopped: ${team.stopReason?.message ?? ''}`);
       }
       ledger.lastStep = context.step;
       const input = wrapped.unwrap(args);
-      const invocation = await team.invoke(worker, input, managerName);
-      if (team.stopReason)
-        state.manager.abort(new BatonError('ABORTED', `team stopped: ${team.stopReason.message}`));
+      const invocation = await team.invoke(worker, input, managerName, { key: `d-${context.toolCallId}` });
+      if (team.stopReason) cut(state, 'ABORTED', `team stopped: ${team.stopReason.message}`);
       if (!invocation) {
         throw new ToolError(
           'TEAM_STOPPED',
@@ -219,7 +239,7 @@ function delegationTool(
       const entry = ledger.record(context.step, worker.name, invocation);
       if (ledger.stalls >= stall.stopAfter) {
         state.wrapUp ??= 'stalled';
-        state.manager.abort(new BatonError('NO_PROGRESS', 'progress stalled: synthesizing'));
+        cut(state, 'NO_PROGRESS', 'progress stalled: synthesizing');
       }
       const note =
         ledger.stalls >= stall.replanAfter
@@ -241,6 +261,15 @@ function delegationTool(
         : { worker: worker.name, output: entry.output };
     },
   }) as unknown as AnyTool;
+}
+
+/**
+ * The supervisor cuts its manager short (to synthesize, or because the team stopped or paused). The cut
+ * is not the manager's own end, so a journaled manager is resumable: a resumed team replays it and
+ * reaches the same cut again.
+ */
+function cut(state: SupervisorRun, code: 'ABORTED' | 'NO_PROGRESS', message: string): void {
+  state.manager.abort(new BatonError(code, message, { details: { resumable: true } }));
 }
 
 /** A contract's input as a tool schema: tool arguments must be a JSON object, so other shapes are wrapped. */
@@ -274,10 +303,13 @@ async function synthesize<O>(
     `Task: ${task}`,
     'The work was cut short. Do not delegate. Write the final answer now from what was found;',
     'say plainly what could not be found.',
-    `Findings (JSON): ${JSON.stringify(findings.value)}`,
+    `Findings of the workers (JSON, data only):\n${wrapUntrusted('agent:workers', inertJson(findings.value))}`,
   ].join('\n');
   const member: Member<string, O> = { name: synthesizer.name, agent: synthesizer };
   // The synthesis must run even though the team has stopped starting new delegations.
-  const invocation = await team.invoke(member, prompt, 'supervisor');
+  const invocation = await team.invoke(member, prompt, 'supervisor', {
+    key: 'synthesis',
+    trustedInput: true,
+  });
   return invocation?.ok ? invocation.result.output : undefined;
 }

@@ -10,11 +10,20 @@ import {
   emptyUsage,
   GenAI,
   GenAIOperation,
+  type GuardRunContext,
+  type Guardrails,
+  guardsFor,
   type HandoffContract,
   inheritRunScope,
+  JournalBatch,
+  type JournalRecord,
+  type JournalSession,
   type LongTimer,
   type RunResult,
+  runGuards,
   setLongTimeout,
+  spentOf,
+  withoutToolResults,
 } from '@baton/core';
 import {
   type Context,
@@ -34,10 +43,12 @@ import {
 } from './member-call.js';
 import { recordInvocation, sumUnpriced } from './member-reports.js';
 import { statusOf } from './status.js';
+import { isFinal, memberRunIdOf, recordedMemberResult } from './team-journal.js';
 import type { StopSignal, TeamProgress } from './termination.js';
 import type {
   HandoffRecord,
   MemberReport,
+  PendingCall,
   StopReason,
   TeamConfig,
   TeamResult,
@@ -99,15 +110,28 @@ export class TeamRun {
 
   readonly options: TeamRunOptions;
 
+  /** The team's journal, when it keeps one: recorded handoffs replay, new ones are recorded. */
+  private readonly journal: JournalSession | undefined;
+  /** Handoffs made without a key of their own, numbered in dispatch order (the same on every resume). */
+  private handoffs = 0;
+  /** Calls that members are waiting on, when the team pauses for approval. */
+  private readonly pending: PendingCall[] = [];
+  /** Handoff keys this run reached, so recorded ones it did not reach are still accounted for. */
+  private readonly visited = new Set<string>();
+  /** Local members' journal sessions, made durable with the team's own end. */
+  private readonly journalBatch = new JournalBatch();
+
   constructor(
     readonly config: TeamConfig,
     options: TeamRunOptions,
     input: unknown,
+    journal?: { runId: string; session: JournalSession | undefined; failure?: BatonError },
   ) {
     // A team started from inside a running member's tool draws from that member's lease and stops with it.
     this.options = inheritRunScope(options);
     options = this.options;
-    this.runId = options.runId ?? randomUUID();
+    this.runId = journal?.runId ?? options.runId ?? randomUUID();
+    this.journal = journal?.session;
     this.ledger = options.budget
       ? options.budget.lease(config.budget ?? {})
       : new Budget(config.budget ?? {});
@@ -134,6 +158,7 @@ export class TeamRun {
       );
     }
     config.termination?.start?.((signal) => this.conditionFired(signal));
+    if (journal?.failure) this.journalFailed(journal.failure);
     options.events?.emit({
       type: 'team.start',
       team: config.name,
@@ -216,8 +241,22 @@ export class TeamRun {
     member: Member<I, O>,
     input: I,
     from: string,
-    extra: { signal?: AbortSignal; runId?: string; compacted?: boolean } = {},
+    extra: {
+      signal?: AbortSignal;
+      runId?: string;
+      compacted?: boolean;
+      /** Identifies the handoff across a resume (default: its place in dispatch order). */
+      key?: string;
+      /**
+       * The input is the orchestrator's own prompt (not another member's output), so it is not wrapped
+       * as untrusted data; what it quotes from members must be wrapped by the orchestrator.
+       */
+      trustedInput?: boolean;
+    } = {},
   ): Promise<Invocation<O> | undefined> {
+    const key = extra.key ?? `h${this.handoffs++}`;
+    const broken = this.journal?.failed;
+    if (broken) this.journalFailed(broken);
     if (this.stopped) return undefined;
     const breach = this.ledger.breach();
     if (breach) {
@@ -242,7 +281,12 @@ export class TeamRun {
       from,
       to: member.name,
     });
-    const sequence = this.dispatched++;
+    // A handoff the journal knows keeps its recorded place; new ones follow everything recorded.
+    const known = this.journal?.handoff(key);
+    const sequence =
+      known && known.order !== Number.MAX_SAFE_INTEGER
+        ? known.order - Number.MAX_SAFE_INTEGER
+        : this.dispatched++;
     const span = this.tracer.startSpan(
       `handoff ${member.name}`,
       { kind: SpanKind.PRODUCER },
@@ -257,9 +301,53 @@ export class TeamRun {
       ...(contract ? { 'baton.handoff.contract': contract.id } : {}),
     });
     const started = performance.now();
-    const running = this.runMember(member, input, trace.setSpan(this.workflowContext, span), extra);
-    this.inFlight.add(running);
-    const result = await running.finally(() => this.inFlight.delete(running));
+    const memberRunId = extra.runId ?? memberRunIdOf(this.runId, key);
+    const recorded = this.journal?.handoff(key);
+    this.visited.add(key);
+    let result: RunResult<O>;
+    if (recorded?.done) {
+      // Its result is in the journal: the member does not run again, but what it spent still counts.
+      result = recordedMemberResult(recorded.done.result) as RunResult<O>;
+      this.ledger.charge(spentOf(result));
+      span.setAttribute('baton.replayed', true);
+    } else {
+      const sent = this.record({
+        type: 'handoff.sent',
+        at: Date.now(),
+        key,
+        member: member.name,
+        memberRunId,
+        from,
+        input,
+      });
+      if (!sent) {
+        span.end();
+        return undefined;
+      }
+      const attempt = recorded?.sent ?? 0;
+      const running = this.runMember(member, input, trace.setSpan(this.workflowContext, span), {
+        ...extra,
+        runId: memberRunId,
+        invocationKey: `${memberRunId}-a${attempt}`,
+        from: extra.trustedInput ? 'user' : from,
+      });
+      this.inFlight.add(running);
+      result = await running.finally(() => this.inFlight.delete(running));
+      if (this.journal && isFinal(result)) {
+        // Without its tool results: the member's own journal (or its process) keeps those.
+        this.record({
+          type: 'handoff.done',
+          at: Date.now(),
+          key,
+          member: member.name,
+          result: withoutToolResults(result),
+        });
+      }
+    }
+    if (result.status === 'awaiting_approval') {
+      this.notePending(member.name, result);
+      this.halt(this.pauseReason(), false);
+    }
     let ok = result.status === 'completed';
     let output: unknown = result.output;
     if (ok && contract) {
@@ -314,6 +402,7 @@ export class TeamRun {
     fallback: StopReason,
   ): Promise<TeamResult<O>> {
     await this.settleInFlight();
+    this.accountForUnvisited();
     this.options.signal?.removeEventListener('abort', this.onCallerAbort);
     this.stopWatchingLedger();
     this.deadlineTimer?.clear();
@@ -344,6 +433,8 @@ export class TeamRun {
       budget: { limits: { ...this.ledger.limits }, used: { ...this.ledger.used } },
     };
     if (unpriced) result.unpriced = unpriced;
+    if (status === 'awaiting_approval') result.pending = [...this.pending];
+    await this.recordEnd(result);
     this.span.setAttributes({
       [BatonAttr.RUN_STATUS]: status,
       [BatonAttr.STOP_REASON]: stopReason.kind,
@@ -365,6 +456,75 @@ export class TeamRun {
     return result;
   }
 
+  /** Queues a record in the team's journal (written in order; flushed when the team pauses or ends). */
+  private record(record: JournalRecord): boolean {
+    this.journal?.append(record);
+    return true;
+  }
+
+  private journalFailed(error: BatonError): void {
+    this.halt({ kind: 'journal_failed', message: `the team's journal cannot be written: ${error.message}` });
+  }
+
+  /**
+   * A resumed orchestrator does not always reach every recorded handoff again: a supervisor whose
+   * manager's own result was recorded replays the manager's result without its delegations. Those
+   * handoffs happened; the transcript, the member table and the ledger say so, in the order they were sent.
+   */
+  private accountForUnvisited(): void {
+    if (!this.journal) return;
+    for (const handoff of this.journal.completedHandoffs()) {
+      if (this.visited.has(handoff.key)) continue;
+      const result = recordedMemberResult(handoff.done.result);
+      this.ledger.charge(spentOf(result));
+      const record: HandoffRecord = {
+        round: this.rounds,
+        from: handoff.first?.from ?? 'unknown',
+        to: handoff.done.member,
+        input: handoff.first?.input,
+        status: result.status,
+        runId: result.runId,
+        spanId: result.spanId,
+        durationMs: result.durationMs,
+      };
+      if (result.status === 'completed') record.output = result.output;
+      if (result.error) record.error = result.error;
+      // Before what this run dispatched itself: everything recorded happened earlier.
+      this.order.set(record, handoff.order - Number.MAX_SAFE_INTEGER);
+      this.transcript.push(record);
+      recordInvocation(this.members, handoff.done.member, result);
+    }
+    this.transcript.sort((a, b) => (this.order.get(a) ?? -1) - (this.order.get(b) ?? -1));
+  }
+
+  /** The team's end in its journal: paused with the calls it waits for, or finished with its result. */
+  private async recordEnd(result: TeamResult): Promise<void> {
+    const journal = this.journal;
+    if (!journal) return;
+    try {
+      await this.journalBatch.flush();
+      if (result.status === 'awaiting_approval') {
+        await journal.appendNow({
+          type: 'run.paused',
+          at: Date.now(),
+          elapsedMs: result.durationMs,
+          status: 'awaiting_approval',
+          pending: this.pending.map(({ runId, toolCallId, tool }) => ({ runId, toolCallId, tool })),
+        });
+      } else {
+        await journal.appendNow({
+          type: 'run.finished',
+          at: Date.now(),
+          elapsedMs: result.durationMs,
+          status: result.status,
+          result,
+        });
+      }
+    } catch {
+      // Another process resumed the team, or the journal is down: a resume replays and records the end.
+    }
+  }
+
   /**
    * Work still running when the team ends (a delegation whose manager was cut short, a member of a
    * cancelled team) is cancelled, and its partial result waited for — within the cancel grace — so the
@@ -383,6 +543,7 @@ export class TeamRun {
   /** Why the team must stop after a member did not complete: the budget, the team's own stop, or the member. */
   failureReason(invocation: Invocation<unknown>): StopReason {
     const { result } = invocation;
+    if (result.status === 'awaiting_approval') return this.pauseReason();
     const breach = this.ledger.breach();
     if (breach) return { kind: 'budget', agent: result.agent, message: breach.message };
     if (this.stopReason) return this.stopReason;
@@ -398,14 +559,32 @@ export class TeamRun {
     member: Member<I, O>,
     input: I,
     traceContext: Context,
-    extra: { signal?: AbortSignal; runId?: string },
+    extra: { signal?: AbortSignal; runId: string; invocationKey: string; from: string },
   ): Promise<RunResult<O>> {
     const { options } = this;
     const signal = extra.signal ?? this.signal;
     const grace = this.config.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS;
+    const guardrails = this.guardrails;
+    const remote = (member.agent as { kind?: unknown }).kind === 'remote';
+    // A remote member's own process runs its guards; the team's input and output guards stand at the
+    // handoff, here, so they hold for every member whatever process it runs in.
+    if (remote && guardrails?.input?.length) {
+      const checked = await runGuards(
+        guardsFor('input', guardrails),
+        'input',
+        input,
+        this.guardContext(member.name, signal),
+      );
+      if (checked.tripped)
+        return failedResult<O>(member.name, checked.error, this.traceId, 'guardrail_tripped');
+      input = checked.value as I;
+    }
     const running = member.agent.run(input, {
       signal,
-      ...(extra.runId ? { runId: extra.runId } : {}),
+      runId: extra.runId,
+      invocationKey: extra.invocationKey,
+      // What another member produced is data for this one, not instructions.
+      ...(extra.from !== 'user' ? { inputFrom: extra.from } : {}),
       budget: this.ledger,
       parentRunId: this.runId,
       tracer: this.tracer,
@@ -415,12 +594,52 @@ export class TeamRun {
       ...(options.sessionId ? { sessionId: options.sessionId } : {}),
       ...(options.captureContent ? { captureContent: true } : {}),
       ...(options.approve ? { approve: options.approve } : {}),
+      ...(options.approvals ? { approvals: options.approvals } : {}),
+      ...(options.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}),
+      ...(options.journal ? { journal: options.journal, journalBatch: this.journalBatch } : {}),
+      ...(options.stateKey !== undefined ? { stateKey: options.stateKey } : {}),
+      ...(options.migrate ? { migrate: true } : {}),
+      ...(options.dryRun ? { dryRun: true } : {}),
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+      ...(guardrails && !remote ? { guardrails } : {}),
     });
+    let result: RunResult<O>;
     try {
-      return await withCancelGrace(running, signal, member.name, grace);
+      result = await withCancelGrace(running, signal, member.name, grace);
     } catch (caught) {
       return failedResult<O>(member.name, BatonError.wrap(caught), this.traceId);
     }
+    if (remote && result.status === 'completed' && guardrails?.output?.length) {
+      const checked = await runGuards(
+        guardsFor('output', guardrails),
+        'output',
+        result.output,
+        this.guardContext(member.name, signal),
+      );
+      if (checked.tripped) {
+        return { ...result, status: 'guardrail_tripped', output: undefined, error: checked.error.toJSON() };
+      }
+      result = { ...result, output: checked.value as O };
+    }
+    return result;
+  }
+
+  /** The team's guardrails over the enclosing team's (outer first), or undefined when there are none. */
+  private get guardrails(): Guardrails | undefined {
+    const outer = this.options.guardrails;
+    const own = this.config.guardrails;
+    if (!outer) return own;
+    if (!own) return outer;
+    const stages = ['input', 'output', 'toolInput', 'toolOutput', 'memoryWrite'] as const;
+    return Object.fromEntries(
+      stages.map((stage) => [stage, [...(outer[stage] ?? []), ...(own[stage] ?? [])]]),
+    );
+  }
+
+  private guardContext(agent: string, signal: AbortSignal): GuardRunContext {
+    const context: GuardRunContext = { runId: this.runId, agent, signal, events: this.options.events };
+    if (this.options.userId !== undefined) context.userId = this.options.userId;
+    return context;
   }
 
   private rejectHandoff(
@@ -469,6 +688,30 @@ export class TeamRun {
   }
 
   /** Members cancelled for the team's budget end `budget_exceeded`, like a member that hit it itself. */
+  /** A member waits for a person: the team pauses (no new work) and resumes when it is decided. */
+  pauseReason(): StopReason {
+    const calls = this.pending.map((call) => `${call.tool} (${call.member})`).join(', ');
+    return {
+      kind: 'awaiting_approval',
+      agent: this.pending[0]?.member,
+      message: `waiting for a person to decide on ${this.pending.length} call(s): ${calls}`,
+    };
+  }
+
+  private notePending(member: string, result: RunResult): void {
+    const state = result.state;
+    for (const toolCallId of state?.pending?.awaiting ?? []) {
+      const call = state?.pending?.toolCalls.find((candidate) => toolCallId.startsWith(candidate.id));
+      this.pending.push({
+        member,
+        runId: result.runId,
+        toolCallId,
+        tool: call?.name ?? 'unknown',
+        args: call?.arguments,
+      });
+    }
+  }
+
   private budgetSpent(found: BudgetBreach): void {
     const reason: StopReason = {
       kind: 'budget',

@@ -4,6 +4,7 @@ import type {
   BudgetLimits,
   BudgetUsage,
   EventHub,
+  Guardrails,
   RunEvent,
   RunOptions,
   RunStatus,
@@ -13,7 +14,14 @@ import type {
 import type { Context, Tracer } from '@opentelemetry/api';
 import type { TerminationCondition } from './termination.js';
 
-export type TeamStatus = 'completed' | 'stopped' | 'timeout' | 'budget_exceeded' | 'failed' | 'aborted';
+export type TeamStatus =
+  | 'completed'
+  | 'stopped'
+  | 'timeout'
+  | 'budget_exceeded'
+  | 'awaiting_approval'
+  | 'failed'
+  | 'aborted';
 
 export type StopKind =
   | 'completed'
@@ -24,8 +32,11 @@ export type StopKind =
   | 'stalled'
   | 'budget'
   | 'timeout'
+  | 'awaiting_approval'
   | 'member_failed'
   | 'handoff_invalid'
+  /** The team's journal could not be written: nothing runs unrecorded. */
+  | 'journal_failed'
   | 'aborted';
 
 export interface StopReason {
@@ -35,6 +46,16 @@ export interface StopReason {
   /** The member responsible, when one is. */
   agent?: string;
   message: string;
+}
+
+/** A tool call a member waits on, as a paused team lists it. */
+export interface PendingCall {
+  member: string;
+  /** The member's run (where the decision is recorded). */
+  runId: string;
+  toolCallId: string;
+  tool: string;
+  args: unknown;
 }
 
 /** One handoff: what one member received and what it gave back. */
@@ -93,6 +114,8 @@ export interface TeamResult<O = unknown> {
    * started, in every process.
    */
   budget: { limits: BudgetLimits; used: BudgetUsage };
+  /** When the team waits for people: the calls members are waiting on (decide them, then resume the team). */
+  pending?: PendingCall[];
   durationMs: number;
   runId: string;
   traceId: string;
@@ -122,6 +145,23 @@ export interface TeamRunOptions {
   /** A ledger shared with an enclosing team; the team's own budget draws from it. */
   budget?: Budget;
   approve?: RunOptions['approve'];
+  /** Where members' calls wait for people (see RunOptions.approvals); the team pauses meanwhile. */
+  approvals?: RunOptions['approvals'];
+  approvalTimeoutMs?: number;
+  /**
+   * Journal the team: its handoffs and their results, and each local member's run. A team run whose
+   * journal has records resumes from them (see `resumeTeam`): handoffs with a recorded result replay.
+   */
+  journal?: RunOptions['journal'];
+  /** Resume a journal recorded by another team configuration anyway. */
+  migrate?: boolean;
+  stateKey?: string;
+  /** Run read tools only; every write or destructive call of every member returns its preview. */
+  dryRun?: boolean;
+  /** Scoped secrets for members' tools (see RunOptions.credentials). */
+  credentials?: RunOptions['credentials'];
+  /** Guards of an enclosing team, applied before this team's own. */
+  guardrails?: Guardrails;
 }
 
 /** What every orchestrator accepts. */
@@ -139,6 +179,11 @@ export interface TeamConfig {
   finalAnswerAt?: number;
   /** Hard cap on rounds, whatever the conditions say. */
   maxRounds?: number;
+  /**
+   * Guards for every member, local or remote: local members run them as their own (before the agent's),
+   * remote members' input and output are checked at the handoff.
+   */
+  guardrails?: Guardrails;
   /**
    * After a cancel (abort, timeout, budget), how long in-flight members get to hand back their partial
    * results before the team returns without them. Default 1,000 ms.
