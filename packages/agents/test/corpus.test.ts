@@ -13,7 +13,7 @@ import {
   searchCorpusTool,
 } from '@baton/agents';
 import { BatonError, defineAgent, run, ToolError } from '@baton/core';
-import { scriptedModel } from '@baton/core/testing';
+import { scriptedModel, toolContext as testToolContext } from '@baton/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const corpus = bundledCorpus();
@@ -22,14 +22,7 @@ function words(text: string): number {
   return text.split(/\s+/).filter(Boolean).length;
 }
 
-const toolContext = {
-  signal: new AbortController().signal,
-  runId: 'run_test',
-  agent: 'test',
-  step: 1,
-  toolCallId: 'call_1',
-  attempt: 1,
-};
+const toolContext = testToolContext();
 
 describe('bundled corpus', () => {
   it('loads 30–40 valid, original documents of 150–400 words, one file per id', () => {
@@ -139,7 +132,7 @@ describe('search_corpus and read_document', () => {
     expect(record?.error?.code).toBe('NOT_FOUND');
     expect(record?.error?.hint).toContain('dead-letter-queues');
     const toolMessage = model.requests[1]?.messages.find((message) => message.role === 'tool');
-    expect(toolMessage?.content).toContain('untrusted data');
+    expect(toolMessage?.content).toContain('<untrusted_data source="tool:read_document">');
     expect(toolMessage?.content).toContain('NOT_FOUND');
   });
 });

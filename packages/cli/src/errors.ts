@@ -10,6 +10,13 @@ export const EXIT = {
   USAGE: 2,
   /** The environment is not ready: NATS unreachable, no worker for a member, no nats-server. */
   UNAVAILABLE: 3,
+  /**
+   * A journaled team run waits for people to decide on tool calls (`--no-wait`, or Ctrl-C while
+   * waiting): nothing failed, and `baton resume <runId>` continues it once they have decided.
+   */
+  PAUSED: 4,
+  /** A check failed: `baton audit verify` found a broken link (a record modified, missing, out of place). */
+  VERIFY_FAILED: 5,
 } as const;
 
 /** An error the CLI reports in plain words, with the exit code it ends with. */
@@ -24,8 +31,15 @@ export class CliError extends Error {
   }
 }
 
-const UNAVAILABLE_CODES = new Set(['BUS_DISCONNECTED', 'BUS_CLOSED', 'NO_RESPONDERS']);
-const USAGE_CODES = new Set(['CONFIG_INVALID', 'INPUT_INVALID', 'AGENT_UNKNOWN', 'MODEL_NOT_CONFIGURED']);
+const UNAVAILABLE_CODES = new Set(['BUS_DISCONNECTED', 'BUS_CLOSED', 'NO_RESPONDERS', 'JOURNAL_UNAVAILABLE']);
+const USAGE_CODES = new Set([
+  'CONFIG_INVALID',
+  'INPUT_INVALID',
+  'AGENT_UNKNOWN',
+  'MODEL_NOT_CONFIGURED',
+  'APPROVAL_UNKNOWN',
+  'RUN_UNKNOWN',
+]);
 
 /** Any thrown value as a CliError: BatonErrors keep their message and hint, with a fitting exit code. */
 export function toCliError(error: unknown): CliError {

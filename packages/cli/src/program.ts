@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import type { Io } from './io.js';
 import { namespaceToken, positiveInteger, seconds } from './parse.js';
+import { runIdArg } from './stores.js';
 
 /** What a command resolves to: the process exit code. */
 type Action = Promise<number>;
@@ -36,12 +37,140 @@ export function createProgram(io: Io, done: (code: number) => void): Command {
       'with --nats: how long to wait for the workers (default 5)',
       seconds('--wait-workers'),
     )
+    .option(
+      '--journal',
+      'journal the run so it can pause for approval and resume anywhere (files in .baton, or JetStream with --nats)',
+    )
+    .option('--no-wait', 'with --journal: when the run pauses, print the pending calls and exit (code 4)')
+    .option('--dir <path>', 'with --journal: directory of the journal and approvals (default .baton)')
+    .option(
+      '--run-id <id>',
+      'with --journal: the run id (default <team>-<time>-<random>)',
+      runIdArg('--run-id'),
+    )
+    .option(
+      '--approval-timeout <seconds>',
+      'with --journal: a call not decided within this time counts as denied (default: no limit)',
+      seconds('--approval-timeout'),
+    )
     .option('--json', 'print the team result as one JSON document on stdout')
     .option('-q, --quiet', 'no progress lines')
     .option('-v, --verbose', 'also print every step')
     .action((team: string, flags) =>
       finish(import('./commands/run.js').then(({ runCommand }) => runCommand(team, flags, io))),
     );
+
+  program
+    .command('resume')
+    .description(
+      'resume a journaled team run (paused for approval, or whose process stopped); recorded steps replay, recorded tool calls never run again',
+    )
+    .argument('<runId>', 'the run id printed by `baton run --journal`')
+    .option(
+      '--nats <url>',
+      'the run is journaled on this NATS server (default NATS_URL); members run on its workers',
+    )
+    .option('--namespace <ns>', 'the bus namespace (tenant) of the run', namespaceToken)
+    .option('--dir <path>', 'directory of the journal and approvals (default .baton)')
+    .option('--team <name|module>', 'the team to resume with (default: the team named in the journal)')
+    .option(
+      '--timeout <seconds>',
+      'the team timeout the run was started with (default 120)',
+      seconds('--timeout'),
+    )
+    .option('--no-wait', 'when the run pauses again, print the pending calls and exit (code 4)')
+    .option(
+      '--approval-timeout <seconds>',
+      'a new call not decided within this time counts as denied',
+      seconds('--approval-timeout'),
+    )
+    .option('--migrate', 'resume a journal written by another team configuration anyway')
+    .option(
+      '--wait-workers <seconds>',
+      'with --nats: how long to wait for the workers (default 5)',
+      seconds('--wait-workers'),
+    )
+    .option('--json', 'print the team result as one JSON document on stdout')
+    .option('-q, --quiet', 'no progress lines')
+    .option('-v, --verbose', 'also print every step')
+    .action((runId: string, flags) =>
+      finish(import('./commands/resume.js').then(({ resumeCommand }) => resumeCommand(runId, flags, io))),
+    );
+
+  const approvals = program
+    .command('approvals')
+    .description(
+      'list and decide the tool calls waiting for a person (files in .baton/approvals, or NATS with --nats / NATS_URL)',
+    );
+  const storeOptions = (command: Command) =>
+    command
+      .option('--nats <url>', 'the approvals of this NATS server (default NATS_URL)')
+      .option('--namespace <ns>', 'the bus namespace (tenant) with --nats', namespaceToken)
+      .option('--dir <path>', 'a directory of approval files (default .baton/approvals)');
+  const approvalsModule = () => import('./commands/approvals.js');
+
+  storeOptions(
+    approvals
+      .command('list')
+      .description(
+        'the calls waiting for a decision (run, call, tool, risk, reason, args, age, expiry, status)',
+      ),
+  )
+    .addOption(
+      new Option('--status <status>', 'which calls (default pending)').choices([
+        'pending',
+        'approved',
+        'edited',
+        'denied',
+        'expired',
+        'all',
+      ]),
+    )
+    .option('--run <id>', 'only the calls of this run (a member run, or every member of a team run)')
+    .option('--json', 'print the records as JSON')
+    .action((flags) =>
+      finish(approvalsModule().then(({ approvalsListCommand }) => approvalsListCommand(flags, io))),
+    );
+
+  storeOptions(
+    approvals
+      .command('show')
+      .description('one call in full: arguments, preview, expiry, decision')
+      .argument('<runId>', 'the run the call belongs to')
+      .argument('<callId>', 'the tool call id'),
+  )
+    .option('--json', 'print the record as JSON')
+    .action((runId: string, callId: string, flags) =>
+      finish(
+        approvalsModule().then(({ approvalsShowCommand }) => approvalsShowCommand(runId, callId, flags, io)),
+      ),
+    );
+
+  const decide = (verb: 'approve' | 'deny' | 'edit', description: string) => {
+    const command = storeOptions(
+      approvals
+        .command(verb)
+        .description(description)
+        .argument('<runId>', 'the run the call belongs to')
+        .argument('<callId>', 'the tool call id'),
+    );
+    if (verb === 'deny') command.option('--reason <text>', 'why (the agent reads it)');
+    if (verb === 'edit')
+      command.requiredOption('--args <json>', 'the arguments the tool runs with instead (a JSON object)');
+    command
+      .option('--by <who>', 'who decides (default $USER@hostname)')
+      .option('--json', 'print the decided record as JSON')
+      .action((runId: string, callId: string, flags) =>
+        finish(
+          approvalsModule().then(({ approvalsDecideCommand }) =>
+            approvalsDecideCommand(verb, runId, callId, flags, io),
+          ),
+        ),
+      );
+  };
+  decide('approve', 'approve a pending call: it runs when the run resumes (once)');
+  decide('deny', 'deny a pending call: the agent is told, and the tool does not run');
+  decide('edit', 'approve a pending call with other arguments: those are what runs and what is recorded');
 
   program
     .command('worker')
@@ -51,6 +180,10 @@ export function createProgram(io: Io, done: (code: number) => void): Command {
     .option('--namespace <ns>', 'the bus namespace (tenant) to serve in', namespaceToken)
     .option('--concurrency <n>', 'runs at once (default 16)', positiveInteger('--concurrency'))
     .option('--durable', 'also take invocations from the JetStream work queue (survives worker crashes)')
+    .option(
+      '--journal',
+      "journal every run served and pause calls that need a person into the namespace's approvals (JetStream)",
+    )
     .option(
       '--drain-timeout <seconds>',
       'on Ctrl-C, how long runs in flight may finish before they are aborted (default 30)',
@@ -84,6 +217,59 @@ export function createProgram(io: Io, done: (code: number) => void): Command {
     .option('--json', 'print the spans as JSON')
     .action((reference: string, flags) =>
       finish(import('./commands/trace.js').then(({ traceCommand }) => traceCommand(reference, flags, io))),
+    );
+
+  const audit = program
+    .command('audit')
+    .description('check and read the audit log: a JSON-lines file, or the JetStream stream with --nats');
+  const auditSource = (command: Command) =>
+    command
+      .option('--nats <url>', 'read the audit stream of this NATS server instead of a file')
+      .option('--namespace <ns>', 'with --nats: the bus namespace (tenant) of the stream', namespaceToken)
+      .option('--stream <name>', 'with --nats: a stream name other than BATON_<ns>_AUDIT');
+
+  auditSource(
+    audit
+      .command('verify')
+      .description(
+        'check the hash chain and the signed heads; print the first broken link and exit non-zero (5) if any',
+      )
+      .argument('[source]', 'a JSON-lines audit file, or a nats:// URL (same as --nats)'),
+  )
+    .option(
+      '--public-key <pem file>',
+      'the ed25519 public key of the signed heads (or BATON_AUDIT_PUBLIC_KEY)',
+    )
+    .option('--latest-head <json file>', 'the latest head, kept apart from the log: detects a cut tail')
+    .option('--min-records <n>', 'at least this many records were written', positiveInteger('--min-records'))
+    .option('--require-signed', 'fail when records after the last signed head exist (a closed log)')
+    .option('--unsigned', 'no key at hand: check the hash chain alone')
+    .option('--json', 'print the verdict as JSON')
+    .action((source: string | undefined, flags) =>
+      finish(
+        import('./commands/audit-verify.js').then(({ auditVerifyCommand }) =>
+          auditVerifyCommand(source, flags, io),
+        ),
+      ),
+    );
+
+  auditSource(
+    audit
+      .command('show')
+      .description(
+        'print the records one per line (tool calls, decisions, guard trips, run ends) and the heads',
+      )
+      .argument('[source]', 'a JSON-lines audit file, or a nats:// URL (same as --nats)'),
+  )
+    .option('--run <id>', 'only the records of this run')
+    .option('--last <n>', 'only the last n records', positiveInteger('--last'))
+    .option('--json', 'print the entries as JSON lines')
+    .action((source: string | undefined, flags) =>
+      finish(
+        import('./commands/audit-show.js').then(({ auditShowCommand }) =>
+          auditShowCommand(source, flags, io),
+        ),
+      ),
     );
 
   return program;

@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll } from 'vitest';
 
 export const BIN_SOURCE = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
 export const BIN_BUILT = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
@@ -17,7 +18,7 @@ export interface CliResult {
 export interface CliOptions {
   cwd: string;
   env?: Record<string, string | undefined>;
-  /** Kill it (and fail) after this long; default 30 s. */
+  /** Kill it (and fail) after this long; default 60 s (a loaded machine starts Node and tsx slowly). */
   timeoutMs?: number;
 }
 
@@ -29,20 +30,34 @@ const OFFLINE = {
   BATON_MODEL: undefined,
 };
 
+/** Every CLI process a test file started and that has not exited yet. */
+const running = new Set<ChildProcess>();
+// A test that fails half-way must not leave a worker behind, retrying a NATS server that is long gone.
+afterAll(() => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 export function startCli(args: readonly string[], options: CliOptions): ChildProcess {
   const env: Record<string, string | undefined> = { ...process.env, ...OFFLINE, ...options.env };
   for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
-  return spawn(process.execPath, ['--conditions=@baton/source', '--import', TSX, BIN_SOURCE, ...args], {
-    cwd: options.cwd,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@baton/source', '--import', TSX, BIN_SOURCE, ...args],
+    {
+      cwd: options.cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
 }
 
 export function runCli(args: readonly string[], options: CliOptions): Promise<CliResult> {
   const started = performance.now();
   const child = startCli(args, options);
-  return collect(child, options.timeoutMs ?? 30_000).then((result) => ({
+  return collect(child, options.timeoutMs ?? 60_000).then((result) => ({
     ...result,
     ms: performance.now() - started,
   }));
@@ -69,8 +84,11 @@ export function collect(child: ChildProcess, timeoutMs: number): Promise<Omit<Cl
   });
 }
 
-/** Resolves once the process has written a line matching `pattern` on stderr. */
-export function waitForStderr(child: ChildProcess, pattern: RegExp, timeoutMs = 20_000): Promise<string> {
+/**
+ * Resolves once the process has written a line matching `pattern` on stderr; rejects at once if it exits
+ * first. The default limit is generous: starting Node and tsx takes seconds on a loaded machine.
+ */
+export function waitForStderr(child: ChildProcess, pattern: RegExp, timeoutMs = 60_000): Promise<string> {
   return new Promise((resolve, reject) => {
     let seen = '';
     const timer = setTimeout(

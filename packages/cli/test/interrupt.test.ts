@@ -3,6 +3,7 @@
  * at once instead of waiting for the team's own timeout; `baton worker` drains with a time limit it
  * states, and a second signal aborts the runs in flight.
  */
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +12,20 @@ import { join } from 'node:path';
 import { type NatsServer, startNatsServer } from '@baton/bus/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, startCli, waitForStderr } from './cli.js';
+
+/** Waits until the hung provider has received more than `count` requests; fails at once if `child` exits. */
+async function waitForRequests(
+  provider: { requests: () => number },
+  count: number,
+  child: ChildProcess,
+): Promise<void> {
+  while (provider.requests() <= count) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`the process exited (${child.exitCode ?? child.signalCode}) before calling the model`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 /** An OpenAI-compatible server that accepts every request and never answers: a hung provider. */
 function hangingProvider(): Promise<{ url: string; requests: () => number; close: () => Promise<void> }> {
@@ -47,7 +62,7 @@ describe('Ctrl-C reaches every running member', () => {
 
   beforeAll(async () => {
     provider = await hangingProvider();
-    nats = await startNatsServer();
+    nats = await startNatsServer({ readyTimeoutMs: 30_000 });
   });
   afterAll(async () => {
     await provider?.close();
@@ -60,7 +75,7 @@ describe('Ctrl-C reaches every running member', () => {
     const child = startCli(['run', 'research', '--timeout', '120'], { cwd, env: env() });
     const done = collect(child, 60_000);
     await waitForStderr(child, /\[researcher\] started/);
-    while (provider.requests() === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitForRequests(provider, 0, child);
     const interrupted = performance.now();
     child.kill('SIGINT');
     const { code, stdout, stderr } = await done;
@@ -84,7 +99,7 @@ describe('Ctrl-C reaches every running member', () => {
     const caller = startCli(['run', 'research', '--nats', nats.url, '--timeout', '120'], { cwd, env: env() });
     const callerDone = collect(caller, 60_000);
     await waitForStderr(worker, /\[researcher\] run started/);
-    while (provider.requests() === before) await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitForRequests(provider, before, worker);
 
     worker.kill('SIGINT');
     await waitForStderr(worker, /draining 1 run in flight for up to 600\.0 s \(again to abort them now\)/);

@@ -2,8 +2,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundledCorpus, inlineCitations } from '@baton/agents';
+import { formatDuration } from '@baton/examples';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './cli.js';
+
+/**
+ * A span's duration as the tree prints it: `840 ms`, or `1.47 s` / `12.3 s` once it passes a second
+ * (which any span may do on a loaded machine).
+ */
+const DURATION = String.raw`(?:\d+ ms|\d+\.\d+ s)`;
+/** One line of the span tree: `pattern` with `{d}` standing for a duration. */
+const treeLine = (pattern: string) => new RegExp(pattern.replaceAll('{d}', DURATION), 'm');
 
 describe('baton run / baton trace (offline)', () => {
   const cwd = mkdtempSync(join(tmpdir(), 'baton-cli-'));
@@ -44,20 +53,30 @@ describe('baton run / baton trace (offline)', () => {
     expect(runId).not.toBe('');
   });
 
+  it('the duration pattern matches every form a printed duration takes', () => {
+    for (const ms of [0, 840, 999.6, 1_470, 9_999, 12_345, 600_000]) {
+      expect(formatDuration(ms)).toMatch(new RegExp(`^${DURATION}$`));
+    }
+  });
+
   it('`baton trace <traceId>`, `<runId>` and `last` print the span tree with durations and attributes', async () => {
     const byTrace = await runCli(['trace', traceId], { cwd });
     expect(byTrace.code, byTrace.stderr).toBe(0);
     const tree = byTrace.stdout;
     expect(tree).toContain(`Trace ${traceId} · `);
-    expect(tree).toMatch(/^invoke_workflow research +\d+ ms +completed · stop: completed · 2 rounds/m);
-    expect(tree).toMatch(/^├─ handoff researcher +\d+ ms +from user · research\.topic@1$/m);
+    expect(tree).toMatch(treeLine('^invoke_workflow research +{d} +completed · stop: completed · 2 rounds'));
+    expect(tree).toMatch(treeLine(String.raw`^├─ handoff researcher +{d} +from user · research\.topic@1$`));
     expect(tree).toMatch(
-      /^│ {2}└─ invoke_agent researcher +\d+ ms +completed · 3 steps · [\d,]+ in \/ [\d,]+ out tokens · baton-offline-v1\/researcher$/m,
+      treeLine(
+        String.raw`^│ {2}└─ invoke_agent researcher +{d} +completed · 3 steps · [\d,]+ in / [\d,]+ out tokens · baton-offline-v1/researcher$`,
+      ),
     );
     expect(tree).toMatch(
-      /^│ {5}├─ chat baton-offline-v1\/researcher +\d+ ms +baton-offline-v1\/researcher · [\d,]+ in/m,
+      treeLine(
+        String.raw`^│ {5}├─ chat baton-offline-v1/researcher +{d} +baton-offline-v1/researcher · [\d,]+ in`,
+      ),
     );
-    expect(tree).toMatch(/^│ {5}├─ execute_tool search_corpus +\d+ ms +ok$/m);
+    expect(tree).toMatch(treeLine('^│ {5}├─ execute_tool search_corpus +{d} +ok$'));
     expect(tree).toMatch(/invoke_agent reviewer/);
 
     const byRun = await runCli(['trace', runId], { cwd });

@@ -14,7 +14,7 @@ describe('baton worker + baton agents + baton run --nats, on a real nats-server'
   let nats: NatsServer;
   const workers = new Map<string, ChildProcess>();
   beforeAll(async () => {
-    nats = await startNatsServer();
+    nats = await startNatsServer({ readyTimeoutMs: 30_000 });
     for (const agent of AGENTS) {
       workers.set(agent, startCli(['worker', agent, '--nats', nats.url, '--heartbeat', '500'], { cwd }));
     }
@@ -61,6 +61,8 @@ describe('baton worker + baton agents + baton run --nats, on a real nats-server'
     await waitUntil(
       () => new Set(readTrace(join(cwd, '.baton', 'traces'), traceId).map((span) => span.pid)).size === 4,
       'the spans of all four processes',
+      // Each worker writes its spans as they end: later on a loaded machine.
+      30_000,
     );
     const trace = await runCli(['trace', traceId], { cwd });
     expect(trace.code, trace.stderr).toBe(0);
@@ -91,7 +93,7 @@ describe('baton worker + baton agents + baton run --nats, on a real nats-server'
 
   it('SIGTERM drains each worker and it exits 0', async () => {
     const exits = [...workers.entries()].map(async ([agent, worker]) => {
-      const done = collect(worker, 10_000);
+      const done = collect(worker, 30_000);
       worker.kill('SIGTERM');
       return { agent, ...(await done) };
     });

@@ -12,11 +12,13 @@ import {
 } from '@baton/examples';
 import type { Tracing } from '@baton/examples/tracing';
 import type { TeamResult } from '@baton/supervisor';
+import { driveDurable, type WaitInterrupt } from '../durable-run.js';
 import { CliError, EXIT } from '../errors.js';
 import { type Io, selfCommand } from '../io.js';
 import { loadTeam } from '../load-team.js';
 import { connectNats } from '../nats.js';
 import { showProgress } from '../progress.js';
+import { type DurableStores, durableStores, newRunId, shellCommand } from '../stores.js';
 
 export interface RunFlags {
   topic?: string;
@@ -29,6 +31,16 @@ export interface RunFlags {
   verbose?: boolean;
   /** With `--nats`: how long to wait for the team's workers to announce themselves, ms. Default 5 s. */
   waitWorkers?: number;
+  /** Journal the run (files under `dir`, or JetStream with `--nats`) so it can pause and resume. */
+  journal?: boolean;
+  /** With `--journal`: wait for decisions when the run pauses (default); `--no-wait` exits with EXIT.PAUSED. */
+  wait?: boolean;
+  /** With `--journal` and no `--nats`: the directory of the journal and approvals (default `.baton`). */
+  dir?: string;
+  /** With `--journal`: the run id (default: the team's name, the time and a random suffix). */
+  runId?: string;
+  /** With `--journal`: a call waiting longer than this for a decision counts as denied, ms. */
+  approvalTimeout?: number;
 }
 
 /**
@@ -39,11 +51,18 @@ export interface RunFlags {
 export async function runCommand(reference: string, flags: RunFlags, io: Io): Promise<number> {
   const topic = flags.topic?.trim() || DEFAULT_TOPIC;
   if (flags.namespace && !flags.nats) throw new CliError('--namespace only applies with --nats', EXIT.USAGE);
+  checkJournalFlags(flags);
   const quiet = flags.quiet === true || flags.json === true;
   const cleanup: (() => Promise<void>)[] = [];
   const stop = new AbortController();
+  const waiting: WaitInterrupt = {};
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals) => {
+    if (waiting.controller) {
+      io.err(`${signal}: stopped waiting for decisions`);
+      waiting.controller.abort(new BatonError('ABORTED', `interrupted by ${signal}`));
+      return;
+    }
     interrupts++;
     if (interrupts > 1) process.exit(130);
     io.err(`${signal}: stopping the team (again to quit at once)…`);
@@ -88,12 +107,52 @@ export async function runCommand(reference: string, flags: RunFlags, io: Io): Pr
       ? () => {}
       : await showProgress(events, io, { spinner: io.interactive, verbose: flags.verbose === true });
     let result: TeamResult;
+    let paused = false;
+    let stores: DurableStores | undefined;
     try {
-      result = await loaded.team.run(loaded.input(topic), { events, signal: stop.signal });
+      if (flags.journal) {
+        stores = durableStores({
+          ...(bus ? { bus } : {}),
+          ...(flags.nats ? { url: flags.nats } : {}),
+          ...(flags.namespace ? { namespace: flags.namespace } : {}),
+          ...(flags.dir ? { dir: flags.dir } : {}),
+        });
+        const runId = flags.runId ?? newRunId(loaded.team.name);
+        const resumeCommand = `${selfCommand()} ${shellCommand([
+          'resume',
+          runId,
+          ...stores.resumeFlags,
+          ...(loaded.source === 'module' ? ['--team', reference] : []),
+          ...(flags.timeout !== undefined ? ['--timeout', String(flags.timeout / 1_000)] : []),
+        ])}`;
+        io.err(`Run ${runId} (journaled: ${stores.describe})`);
+        const outcome = await driveDurable({
+          team: loaded.team,
+          runId,
+          start: { input: loaded.input(topic) },
+          stores,
+          resumeCommand,
+          wait: flags.wait !== false,
+          ...(flags.approvalTimeout !== undefined ? { approvalTimeoutMs: flags.approvalTimeout } : {}),
+          events,
+          signal: stop.signal,
+          interrupt: waiting,
+          io,
+          json: flags.json === true,
+        });
+        result = outcome.result;
+        paused = outcome.paused;
+      } else {
+        result = await loaded.team.run(loaded.input(topic), { events, signal: stop.signal });
+      }
     } finally {
       stopProgress();
     }
 
+    if (paused) {
+      if (flags.json) io.out(JSON.stringify(result, null, 2));
+      return EXIT.PAUSED;
+    }
     if (flags.json) {
       io.out(JSON.stringify({ ...result, report: teamReport(result) }, null, 2));
     } else {
@@ -101,6 +160,7 @@ export async function runCommand(reference: string, flags: RunFlags, io: Io): Pr
       io.out(
         `Trace files: ${tracing.dir}${tracing.otlp ? ` (also sent to ${process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT})` : ''}`,
       );
+      if (stores) io.out(`Run: ${result.runId} (journaled: ${stores.describe})`);
     }
     return result.status === 'completed' ? EXIT.OK : EXIT.NOT_COMPLETED;
   } finally {
@@ -110,8 +170,29 @@ export async function runCommand(reference: string, flags: RunFlags, io: Io): Pr
   }
 }
 
+/** The durability flags only mean something with `--journal`, and `--dir` only without `--nats`. */
+function checkJournalFlags(flags: RunFlags): void {
+  if (!flags.journal) {
+    const given = [
+      flags.wait === false ? '--no-wait' : undefined,
+      flags.dir !== undefined ? '--dir' : undefined,
+      flags.runId !== undefined ? '--run-id' : undefined,
+      flags.approvalTimeout !== undefined ? '--approval-timeout' : undefined,
+    ].filter((flag) => flag !== undefined);
+    if (given.length > 0)
+      throw new CliError(
+        `${given.join(', ')} only appl${given.length === 1 ? 'ies' : 'y'} with --journal`,
+        EXIT.USAGE,
+      );
+    return;
+  }
+  if (flags.dir !== undefined && flags.nats) {
+    throw new CliError('--dir is for files: with --nats the journal and approvals are on NATS', EXIT.USAGE);
+  }
+}
+
 /** Every member needs a worker on the bus; say which are missing and how to start them. */
-async function requireWorkers(
+export async function requireWorkers(
   bus: NatsBus,
   members: readonly string[],
   url: string,

@@ -1,4 +1,4 @@
-import { type AgentWorker, serveAgent } from '@baton/bus';
+import { type AgentWorker, natsApprovals, natsJournal, serveAgent } from '@baton/bus';
 import type { AgentLike } from '@baton/core';
 import { AGENT_NAMES, formatDuration, servableAgent } from '@baton/examples';
 import { CliError, EXIT } from '../errors.js';
@@ -14,6 +14,11 @@ export interface WorkerFlags {
   heartbeat?: number;
   /** On the first SIGINT/SIGTERM, how long runs in flight may take to finish before they are aborted, ms. */
   drainTimeout?: number;
+  /**
+   * Journal every run served (JetStream journal of the namespace) and pause calls that need a person
+   * into the namespace's approvals: the team that invoked the run pauses, and resumes it later.
+   */
+  journal?: boolean;
 }
 
 const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
@@ -43,6 +48,7 @@ export async function workerCommand(name: string, flags: WorkerFlags, io: Io): P
       ...(flags.namespace ? { namespace: flags.namespace } : {}),
       ...(flags.concurrency ? { concurrency: flags.concurrency } : {}),
       ...(flags.durable ? { durable: true } : {}),
+      ...(flags.journal ? journaled(bus, flags.namespace) : {}),
       heartbeatMs: flags.heartbeat ?? 2_000,
     });
   } catch (error) {
@@ -52,7 +58,7 @@ export async function workerCommand(name: string, flags: WorkerFlags, io: Io): P
   }
   io.err(
     `worker ${name} serving ${worker.contract} on ${flags.nats} (namespace ${worker.namespace}, ` +
-      `concurrency ${flags.concurrency ?? 16}${worker.durable ? ', durable' : ''}) as ${worker.instance} — Ctrl-C to stop`,
+      `concurrency ${flags.concurrency ?? 16}${worker.durable ? ', durable' : ''}${flags.journal ? ', journaled' : ''}) as ${worker.instance} — Ctrl-C to stop`,
   );
 
   return new Promise<number>((resolve) => {
@@ -88,6 +94,12 @@ export async function workerCommand(name: string, flags: WorkerFlags, io: Io): P
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+}
+
+/** The journal and approvals of the namespace, on the worker's own connection. */
+function journaled(bus: Parameters<typeof natsJournal>[0], namespace: string | undefined) {
+  const ns = namespace ? { namespace } : {};
+  return { journal: natsJournal(bus, ns), approvals: natsApprovals(bus, ns) };
 }
 
 /** The agent, with a line on stderr when each run starts and ends. */
