@@ -11,8 +11,12 @@ export default defineConfig({
     include: ['packages/*/test/**/*.test.ts', 'examples/test/**/*.test.ts'],
     environment: 'node',
     pool: 'forks',
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // A last resort against a hang, not a speed check (each test bounds its own waits, with clearer
+    // messages). Generous because the suite must hold with every core busy (`npm run test:loaded`): the
+    // tests that start several Node + tsx processes (examples/distributed, the CLI's) took up to 28 s
+    // there, against the 30 s this used to be.
+    testTimeout: 90_000,
+    hookTimeout: 120_000,
     reporters: ['default'],
   },
 });

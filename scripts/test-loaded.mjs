@@ -28,6 +28,8 @@ const suite = spawn('npm', ['test'], { stdio: 'inherit' });
 suite.on('exit', (code, signal) => {
   stopLoops();
   const seconds = ((performance.now() - started) / 1000).toFixed(0);
-  console.error(`test:loaded — npm test ${code === 0 ? 'passed' : `failed (${signal ?? code})`} in ${seconds} s with every core busy`);
+  console.error(
+    `test:loaded — npm test ${code === 0 ? 'passed' : `failed (${signal ?? code})`} in ${seconds} s with every core busy`,
+  );
   process.exit(code ?? 1);
 });

@@ -54,7 +54,7 @@ describe('examples/distributed', () => {
   const children: ChildProcess[] = [];
   let nats: NatsServer;
   beforeAll(async () => {
-    nats = await startNatsServer();
+    nats = await startNatsServer({ readyTimeoutMs: 30_000 });
   });
   afterAll(async () => {
     await nats?.stop();
@@ -101,13 +101,17 @@ describe('examples/distributed', () => {
     const cwd = workdir();
     const { child, exit } = startExample(cwd, { NATS_URL: nats.url });
     children.push(child);
-    // Interrupt as soon as the last worker has been spawned, before the team has run.
-    await new Promise<void>((resolve) => {
+    // Interrupt as soon as the last worker has been spawned, before the team has run (failing at once if
+    // the example exits first).
+    await new Promise<void>((resolve, reject) => {
       let seen = '';
       child.stderr?.on('data', (chunk: Buffer | string) => {
         seen += String(chunk);
         if (seen.includes('worker reviewer pid')) resolve();
       });
+      child.once('exit', (code) =>
+        reject(new Error(`the example exited (${code}) before its workers: ${seen}`)),
+      );
     });
     child.kill('SIGINT');
     const { code, stderr } = await exit;
