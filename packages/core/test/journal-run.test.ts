@@ -91,6 +91,15 @@ describe('a journaled run resumes from its records', () => {
     expect(resumed.usage).toEqual({ inputTokens: 30, outputTokens: 15 });
   });
 
+  it('a run whose journal dies before its end is recorded ends failed, not silently completed', async () => {
+    const agent = defineAgent({ ...base, name: 'answerer', model: scriptedModel(['the answer']) });
+    // Only `run.started` is written: the step and the end are not.
+    const result = await run(agent, 'ask', { runId: 'r-end', journal: dyingAfter(memoryJournal(), 1) });
+    expect(result.status).toBe('failed');
+    expect(result.error?.code).toBe('JOURNAL_UNAVAILABLE');
+    expect(result.error?.message).toContain('the process died');
+  });
+
   it('a call interrupted after it started is run again only as a possible duplicate, with the same key', async () => {
     const journal = memoryJournal();
     const { send, executions, contexts } = sideEffects();

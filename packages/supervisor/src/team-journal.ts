@@ -40,7 +40,12 @@ export async function openTeamJournal(
   if (!options.journal) return { runId, session: undefined, input };
   let session: JournalSession;
   try {
-    session = await JournalSession.open(options.journal, runId);
+    // An id minted here has no records: nothing to read before the run starts.
+    session = await JournalSession.open(
+      options.journal,
+      runId,
+      options.runId === undefined ? { fresh: true } : {},
+    );
   } catch (error) {
     return { runId, session: undefined, input, failure: BatonError.wrap(error) };
   }

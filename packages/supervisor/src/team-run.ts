@@ -325,6 +325,10 @@ export class TeamRun {
         return undefined;
       }
       const attempt = recorded?.sent ?? 0;
+      // A member of a team run that just started has no records: its journal need not be read first.
+      if (this.journal && !this.journal.resuming && extra.runId === undefined) {
+        this.journalBatch.markFresh(memberRunId);
+      }
       const running = this.runMember(member, input, trace.setSpan(this.workflowContext, span), {
         ...extra,
         runId: memberRunId,
@@ -434,7 +438,16 @@ export class TeamRun {
     };
     if (unpriced) result.unpriced = unpriced;
     if (status === 'awaiting_approval') result.pending = [...this.pending];
-    await this.recordEnd(result);
+    const unrecorded = await this.recordEnd(result);
+    if (unrecorded) {
+      // The work may be done, but the run is not durable: a resume would run part of it again. Said so.
+      result.status = 'failed';
+      result.stopReason = {
+        kind: 'journal_failed',
+        message: `the team's journal cannot be written: ${unrecorded.message}`,
+      };
+      delete result.pending;
+    }
     this.span.setAttributes({
       [BatonAttr.RUN_STATUS]: status,
       [BatonAttr.STOP_REASON]: stopReason.kind,
@@ -497,13 +510,17 @@ export class TeamRun {
     this.transcript.sort((a, b) => (this.order.get(a) ?? -1) - (this.order.get(b) ?? -1));
   }
 
-  /** The team's end in its journal: paused with the calls it waits for, or finished with its result. */
-  private async recordEnd(result: TeamResult): Promise<void> {
+  /**
+   * The team's end in its journal: paused with the calls it waits for, or finished with its result.
+   * Returns why it could not be recorded (the journal, or a member's, failed during the run or now).
+   */
+  private async recordEnd(result: TeamResult): Promise<BatonError | undefined> {
     const journal = this.journal;
-    if (!journal) return;
+    if (!journal) return undefined;
     try {
-      await this.journalBatch.flush();
       if (result.status === 'awaiting_approval') {
+        // The members' pauses first: a resume that finds the team paused finds each member paused too.
+        await this.journalBatch.flush();
         await journal.appendNow({
           type: 'run.paused',
           at: Date.now(),
@@ -512,17 +529,22 @@ export class TeamRun {
           pending: this.pending.map(({ runId, toolCallId, tool }) => ({ runId, toolCallId, tool })),
         });
       } else {
-        await journal.appendNow({
+        // Written together with the members' last records: once the team's result is recorded, a
+        // resume returns it and no member's journal is read again.
+        journal.append({
           type: 'run.finished',
           at: Date.now(),
           elapsedMs: result.durationMs,
           status: result.status,
           result,
         });
+        await Promise.all([this.journalBatch.flush(), journal.flush()]);
       }
-    } catch {
+    } catch (error) {
       // Another process resumed the team, or the journal is down: a resume replays and records the end.
+      return BatonError.wrap(error);
     }
+    return undefined;
   }
 
   /**

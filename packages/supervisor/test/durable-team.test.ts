@@ -41,12 +41,16 @@ function dyingAfter(journal: RunJournal, limit: number): RunJournal {
 
 const base = { description: 'a member', instructions: 'i' };
 
-/** A stage that answers at once; `runs` counts the model calls it really made. */
+/**
+ * A stage that answers on the next turn of the event loop, as a model reached over the network does (the
+ * journal writes what a run recorded when it waits); `calls` counts the model calls it really made.
+ */
 function stage(name: string, calls: { [name: string]: number }): Agent<string, string> {
   return defineAgent({
     ...base,
     name,
-    model: scriptedModel(() => {
+    model: scriptedModel(async () => {
+      await new Promise((resolve) => setImmediate(resolve));
       calls[name] = (calls[name] ?? 0) + 1;
       return `${name} done`;
     }),

@@ -80,6 +80,9 @@ export function natsJournal(bus: NatsBus, options: NatsJournalOptions = {}): Run
     async open(runId: string, writer: string, options: JournalOpenOptions = {}): Promise<JournalWriter> {
       checkRunId('natsJournal.open', runId);
       const ctx = await ready();
+      // No read: the first append expects the subject to be empty, so a run that has records after all
+      // refuses it (JOURNAL_CONFLICT) and fences nobody.
+      if (options.fresh) return new NatsJournalWriter(ctx, runId, [], 0);
       const conditional = options.ifLastSeq !== undefined;
       for (let attempt = 1; ; attempt++) {
         const { entries, lastStreamSeq } = await readRunRecords(ctx, runId);

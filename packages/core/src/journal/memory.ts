@@ -61,8 +61,17 @@ export function memoryJournal(): RunJournal {
   };
 }
 
-/** A conditional open (`ifLastSeq`) of a run that moved on since it was read: refused, nobody fenced. */
+/**
+ * A conditional open (`ifLastSeq`) of a run that moved on since it was read, or a `fresh` open of a run
+ * with records: refused, nobody fenced.
+ */
 export function checkLastSeq(runId: string, lastSeq: number, options: JournalOpenOptions | undefined): void {
+  if (options?.fresh && lastSeq !== 0) {
+    throw new BatonError('JOURNAL_CONFLICT', `Run ${runId} was opened as new but has ${lastSeq} records`, {
+      details: { runId, lastSeq, expected: 0 },
+      hint: 'A run id was reused; give the run a new id or resume it instead',
+    });
+  }
   if (options?.ifLastSeq === undefined || options.ifLastSeq === lastSeq) return;
   throw new BatonError(
     'JOURNAL_CONFLICT',

@@ -38,6 +38,7 @@ export class JournalSession {
   private failure: BatonError | undefined;
   private readonly queued: JournalRecord[] = [];
   private writing = false;
+  private scheduled: ReturnType<typeof setImmediate> | undefined;
 
   private constructor(
     private readonly writer: JournalWriter,
@@ -188,7 +189,16 @@ export class JournalSession {
     this.index(record);
     if (this.failure) return;
     this.queued.push(record);
-    if (!this.writing) this.tail = this.drain();
+    // Group commit: what the run records in this turn of the event loop goes out as one write.
+    if (!this.writing && !this.scheduled) this.scheduled = setImmediate(() => this.startDrain());
+  }
+
+  private startDrain(): void {
+    if (this.scheduled) {
+      clearImmediate(this.scheduled);
+      this.scheduled = undefined;
+    }
+    if (!this.writing && this.queued.length > 0) this.tail = this.drain();
   }
 
   /** Writes what is queued, in order: everything queued while a write was out goes in the next one. */
@@ -216,6 +226,7 @@ export class JournalSession {
 
   /** Resolves once every queued record is durable; throws the error that stopped the queue, if any. */
   async flush(): Promise<void> {
+    this.startDrain();
     await this.tail;
     if (this.failure) throw this.failure;
   }
@@ -271,6 +282,17 @@ function unavailable(error: unknown, runId: string): BatonError {
  */
 export class JournalBatch {
   private readonly sessions = new Set<JournalSession>();
+  private readonly fresh = new Set<string>();
+
+  /** The team minted `runId` for a member of a run that just started: the member's open skips its read. */
+  markFresh(runId: string): void {
+    this.fresh.add(runId);
+  }
+
+  /** Whether `runId` was minted fresh (once: a later open of the same run reads it). */
+  takeFresh(runId: string): boolean {
+    return this.fresh.delete(runId);
+  }
 
   add(session: JournalSession): void {
     this.sessions.add(session);

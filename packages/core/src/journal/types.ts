@@ -173,6 +173,12 @@ export interface JournalOpenOptions {
    * not stop the winner.
    */
   ifLastSeq?: number;
+  /**
+   * The caller minted this run id a moment ago (a member of a team run that just started), so the run has
+   * no records. A store may skip reading it; if it has records after all, the open or the first append is
+   * refused with JOURNAL_CONFLICT and nobody is fenced. It saves a round trip per member on a remote store.
+   */
+  fresh?: boolean;
 }
 
 /**

@@ -38,7 +38,8 @@ export async function openRunJournal(
 ): Promise<OpenedJournal> {
   const journal = options.journal;
   if (!journal) throw new BatonError('INTERNAL', 'openRunJournal without a journal');
-  const session = await JournalSession.open(journal, runId, open);
+  const fresh = options.journalBatch?.takeFresh(runId) === true;
+  const session = await JournalSession.open(journal, runId, fresh ? { ...open, fresh } : open);
   if (session.finished)
     return { session, input: session.started?.input, finished: recordedResult(session.finished, session) };
   const hash = agentConfigHash(agent);

@@ -68,7 +68,9 @@ export async function executeRun<I, O>(
       // A paused state takes the run over only if nobody resumed it (or took the run over) first.
       const open = resumed?.stateId
         ? await refuseConsumedState(options.journal, runId, resumed.stateId)
-        : undefined;
+        : resumed === undefined && options.runId === undefined
+          ? { fresh: true } // an id minted here has no records to read
+          : undefined;
       const opened = await openRunJournal(agent, runId, input, options, traceId, open);
       session = opened.session;
       if (opened.finished) {
@@ -173,8 +175,13 @@ export async function executeRun<I, O>(
     try {
       await recordEnd(session, result as RunResult, result.durationMs, options.journalBatch);
     } catch (error) {
-      // The result stands; the journal could not say so (a resume will replay and find the end again).
-      result.error ??= BatonError.wrap(error).toJSON();
+      // The work may be done, but the run is not durable (a resume would run part of it again): said so.
+      // A pause keeps its status: its RunState still resumes it.
+      const unrecorded = BatonError.wrap(error).toJSON();
+      if (result.status !== 'awaiting_approval') {
+        result.status = 'failed';
+        result.error = unrecorded;
+      } else result.error ??= unrecorded;
     }
   }
   if (span.isRecording()) {

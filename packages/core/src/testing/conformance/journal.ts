@@ -181,4 +181,24 @@ export const journalConformance: JournalCase[] = [
       await second.append(step(3));
     },
   },
+  {
+    name: 'a fresh open of a new run writes it; of a run with records, it is refused and fences no one',
+    async run(journal) {
+      const id = runId();
+      const fresh = await journal.open(id, 'w1', { fresh: true });
+      assert.equal(fresh.existing.length, 0);
+      await fresh.append(started());
+      await fresh.append(step(1));
+      // A reused id: refused at the open or at its first append, the store may choose.
+      await expectConflict(
+        journal.open(id, 'w2', { fresh: true }).then((reused) => reused.append(started())),
+        'a fresh open of a run that has records',
+      );
+      await fresh.append(step(2));
+      assert.deepEqual(
+        (await journal.read(id)).map(({ record }) => record.type),
+        ['run.started', 'model.step', 'model.step'],
+      );
+    },
+  },
 ];
