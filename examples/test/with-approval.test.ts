@@ -52,7 +52,9 @@ describe('examples/with-approval', () => {
     expect(report).toContain(
       'preview: permanently delete 3 record(s) from sessions: sess-1042, sess-2211, sess-3007',
     );
-    expect(report).toMatch(/\$ .*baton approvals approve \S+ call_1_0 --dir \S+ --by ops-lead@test/);
+    expect(report).toMatch(
+      /\$ .*(?:baton|bin\.[jt]s) approvals approve \S+ call_1_0 --dir \S+ --by ops-lead@test/,
+    );
     expect(report).toContain('deletions so far: 1 — the destructive tool ran exactly once');
     expect(report).toMatch(/→ completed \(pid \d+\), the recorded result: Deleted 3 stale sessions/);
     expect(report).toContain('deletions so far: 1 — nothing ran again');
