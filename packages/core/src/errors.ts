@@ -39,8 +39,14 @@ export const ERROR_CODES = {
   CONTRACT_UNKNOWN: { category: 'user', retryable: false },
   CONTRACT_VERSION: { category: 'user', retryable: false },
   AGENT_UNKNOWN: { category: 'user', retryable: false },
+  /** An invocation names a tenant other than the one its worker serves (the bus namespace). */
+  TENANT_MISMATCH: { category: 'user', retryable: false },
   DELEGATION_INVALID: { category: 'user', retryable: false },
   GUARDRAIL_TRIPPED: { category: 'user', retryable: false },
+  /** A guard's recipe names a kind this process has not registered (`portableGuard`). */
+  GUARD_UNKNOWN: { category: 'user', retryable: false },
+  /** A team guard cannot be rebuilt in a remote member's process: the handoff is refused, not unguarded. */
+  GUARD_NOT_PORTABLE: { category: 'user', retryable: false },
   MEMORY_OPTED_OUT: { category: 'user', retryable: false },
   /** A cost limit is set but a model's price is unknown: the limit could never be enforced. */
   PRICE_UNKNOWN: { category: 'user', retryable: false },
@@ -79,6 +85,11 @@ export const ERROR_CODES = {
   ENVELOPE_INVALID: { category: 'system', retryable: false },
   BUS_CLOSED: { category: 'system', retryable: false },
   BUS_DISCONNECTED: { category: 'system', retryable: true },
+  /**
+   * The NATS server refused a publish or subscription for this user (its permissions): e.g. a tenant user
+   * reaching another tenant's subjects, a worker publishing kill, or a client without its inbox prefix.
+   */
+  BUS_PERMISSION_DENIED: { category: 'user', retryable: false },
   WORKER_CRASHED: { category: 'system', retryable: true },
   DUPLICATE: { category: 'system', retryable: false },
   /** Another writer took the run's journal over (a resume elsewhere): this one must stop. */

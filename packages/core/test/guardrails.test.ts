@@ -90,7 +90,10 @@ describe('guards at every stage', () => {
       model: scriptedModel(['the SSN is 123-45-6789']),
       guardrails: { output: [redactSsn] },
     });
-    expect((await run(answer, 'x')).output).toBe('the SSN is [US_SSN]');
+    const redacted = await run(answer, 'x');
+    expect(redacted.output).toBe('the SSN is [US_SSN]');
+    // The answer's text in the partial result is redacted too, not the model's raw text.
+    expect(redacted.partial.text).toBe('the SSN is [US_SSN]');
     const blocked = defineAgent({
       ...base,
       name: 'b',

@@ -53,11 +53,13 @@ export function argumentsToCheck(
   tools: ReadonlySet<string>,
   value: unknown,
   context: GuardContext | undefined,
+  /** `options.path` parsed already (guards parse it once, at creation). */
+  path: readonly (string | number)[] = parsePath(options.path),
 ): { value: unknown; path: string }[] | { trip: string } | undefined {
   if (context?.tool === undefined || !tools.has(context.tool)) return undefined;
   if (context.stage !== undefined && context.stage !== 'toolInput') return undefined;
   try {
-    const found = valuesAt(value, parsePath(options.path)).map((item) => ({
+    const found = valuesAt(value, path).map((item) => ({
       value: item.value,
       path: formatPath(item.path),
     }));
@@ -94,11 +96,12 @@ export function allowListGuard(options: AllowListGuardOptions): Guard {
   }
   const allowed = new Set<Scalar>([...source].map(normalize));
   const pathText = typeof options.path === 'string' ? options.path : formatPath(options.path);
+  const path = parsePath(options.path);
   return {
     name,
     stages: STAGES,
     check(value: unknown, context: GuardContext): GuardVerdict {
-      const found = argumentsToCheck(options, tools, value, context);
+      const found = argumentsToCheck(options, tools, value, context, path);
       if (found === undefined) return { action: 'pass' };
       const tool = context.tool as string;
       if ('trip' in found) return { action: 'trip', reason: `${name}: tool "${tool}": ${found.trip}` };

@@ -1,9 +1,15 @@
 // Guardrails: the guard interface and the built-in guards, each a small module.
+export type { AllowListGuardOptions, ToolArgumentGuardOptions } from './allow-list.js';
 export {
-  type AllowListGuardOptions,
   allowListGuard,
-  type ToolArgumentGuardOptions,
-} from './allow-list.js';
+  injectionGuard,
+  type KeywordModerationGuardOptions,
+  keywordModerationGuard,
+  lengthGuard,
+  moderationGuard,
+  piiGuard,
+  readOnlySqlGuard,
+} from './builtins.js';
 export {
   detectInjection,
   INJECTION_REMOVED,
@@ -11,16 +17,14 @@ export {
   type InjectionGuardOptions,
   type InjectionJudge,
   type InjectionReport,
-  injectionGuard,
 } from './injection.js';
-export { countTokensUpTo, type LengthGuardOptions, lengthGuard } from './length.js';
+export { countTokensUpTo, type LengthGuardOptions } from './length.js';
 export {
   type KeywordModerationOptions,
   keywordModeration,
   type ModerationClassifier,
   type ModerationGuardOptions,
   type ModerationResult,
-  moderationGuard,
 } from './moderation.js';
 export {
   type ModerationsClient,
@@ -38,7 +42,6 @@ export {
   type PiiGuardOptions,
   type PiiKind,
   type PiiOptions,
-  piiGuard,
   type RedactOptions,
   redactPii,
   ssnValid,
@@ -49,13 +52,23 @@ export {
   type PiiCorpusReport,
   type PiiCorpusSample,
 } from './pii-eval.js';
+export {
+  type GuardrailsSpec,
+  type GuardSpec,
+  guardFromSpec,
+  guardrailsFromSpec,
+  guardrailsSpecSchema,
+  guardrailsToSpec,
+  guardSpecOf,
+  guardSpecSchema,
+  portableGuard,
+} from './portable.js';
 export { entropyThreshold, looksRandom, type SecretKind, shannonEntropy } from './secrets.js';
 export {
   checkReadOnlySql,
   DEFAULT_DENIED_SQL_FUNCTIONS,
   type ReadOnlySqlGuardOptions,
   type ReadOnlySqlOptions,
-  readOnlySqlGuard,
   type SqlCheck,
   type SqlDialect,
 } from './sql.js';

@@ -20,8 +20,23 @@
 import { Buffer } from 'node:buffer';
 import { BatonError } from '../errors.js';
 import { textOf } from './length.js';
-import type { Guard, GuardContext, GuardFinding, GuardStage, GuardVerdict } from './types.js';
-import { formatPath, MAX_DEPTH, mapStrings, messageOf, TooDeepError, type ValuePath } from './walk.js';
+import {
+  type Guard,
+  type GuardContext,
+  type GuardFinding,
+  type GuardStage,
+  type GuardVerdict,
+  PASS,
+} from './types.js';
+import {
+  allMatches,
+  formatPath,
+  MAX_DEPTH,
+  mapStrings,
+  messageOf,
+  TooDeepError,
+  type ValuePath,
+} from './walk.js';
 
 export interface InjectionFinding extends GuardFinding {
   kind: 'injection';
@@ -85,10 +100,13 @@ const HOMOGLYPHS: Record<string, string> = {
 interface Normalized {
   /** Lower case, folded, invisible characters removed. */
   text: string;
-  /** `map[i]` is the offset in the original text of `text[i]`; `map[text.length]` is the original length. */
-  map: Int32Array;
-  /** 1 where a look-alike letter was replaced. */
-  lookalike: Uint8Array;
+  /**
+   * `map[i]` is the offset in the original text of `text[i]`; `map[text.length]` is the original length.
+   * Undefined when the offsets are the same (an ASCII text, only lower-cased).
+   */
+  map: Int32Array | undefined;
+  /** 1 where a look-alike letter was replaced; undefined when none was. */
+  lookalike: Uint8Array | undefined;
   invisibleInWords: number;
   bidi: number;
   /** Text hidden in Unicode tag characters (U+E0000–U+E007F), decoded. */
@@ -116,6 +134,20 @@ function fold(code: number): { folded: string; glyph: boolean } {
 }
 
 export function normalizeForInjection(input: string): Normalized {
+  NON_ASCII.lastIndex = 0;
+  if (!NON_ASCII.test(input)) {
+    // ASCII only (most text): lower-casing keeps every offset, and there is nothing else to fold. The
+    // typed arrays and parts below were a third of what checking a short text cost.
+    NON_ASCII.lastIndex = 0;
+    return {
+      text: input.toLowerCase(),
+      map: undefined,
+      lookalike: undefined,
+      invisibleInWords: 0,
+      bidi: 0,
+      tagText: '',
+    };
+  }
   let map = new Int32Array(input.length + 1);
   const parts: string[] = [];
   const lookalikeIndexes: number[] = [];
@@ -185,6 +217,11 @@ interface Rule {
   category: string;
   weight: number;
   pattern: RegExp;
+  /**
+   * Characters of which every match of `pattern` contains at least one (`<` or `[` for a role marker):
+   * a text with none of them is not searched. Only for rules where that holds by construction.
+   */
+  needs?: string;
 }
 
 const TARGETS =
@@ -298,6 +335,7 @@ const RULES: readonly Rule[] = [
     id: 'role_marker',
     category: 'role_marker',
     weight: 0.6,
+    needs: '<[',
     pattern:
       /<\/?(?:tool_result|tool_output|tool_response|function_results?|function_output|untrusted[\w-]{0,20}|system|assistant|instructions?|im_start|im_end)\b[^<>\n]{0,40}>|<\|(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id|end_header_id|begin_of_text)\|>|\[\/?(?:inst|sys)\]|<<\/?sys>>/g,
   },
@@ -305,6 +343,7 @@ const RULES: readonly Rule[] = [
     id: 'role_header',
     category: 'role_marker',
     weight: 0.55,
+    needs: '#*[',
     pattern:
       /(?:^|\n|[.!?:>][ \t]{1,3})[ \t]{0,4}(?:#{1,4}|\*\*|\[)[ \t]{0,2}(?:system|assistant|instructions?|new\s+instructions?|admin(?:istrator)?\s+(?:message|note|override)|system\s+(?:message|note|override|update))[ \t]{0,2}(?:\*\*|\])?[ \t]{0,2}:?/g,
   },
@@ -312,6 +351,7 @@ const RULES: readonly Rule[] = [
     id: 'bracket_marker',
     category: 'role_marker',
     weight: 0.45,
+    needs: '[',
     pattern:
       /\[(?:system|admin|administrator|developer|operator)(?:\s+(?:message|note|override|update|instruction|prompt))?\]\s{0,2}:?/g,
   },
@@ -319,6 +359,7 @@ const RULES: readonly Rule[] = [
     id: 'transcript_turn',
     category: 'role_marker',
     weight: 0.3,
+    needs: ':',
     pattern: /(?:^|\n)[ \t]{0,4}(?:system|assistant|human)[ \t]{0,2}:[ \t]/g,
   },
   // Text addressed to the model.
@@ -344,6 +385,7 @@ const RULES: readonly Rule[] = [
     id: 'ai_vocative',
     category: 'addressing_ai',
     weight: 0.4,
+    needs: ':,!',
     pattern: new RegExp(
       `(?:^|[\\n.!?>(\\[\\-/@]\\s{0,3}|\\b(?:dear|hey|hello|hi|attention)\\s+)(?:ai\\s+(?:assistants?|agents?|models?)|${AI}s?)\\s{0,2}[:,!]`,
       'g',
@@ -353,6 +395,7 @@ const RULES: readonly Rule[] = [
     id: 'ai_mention',
     category: 'addressing_ai',
     weight: 0.4,
+    needs: '@',
     pattern: /@(?:ai|assistant|bot|agent|claude|gpt|chatgpt|copilot|llm)\b/g,
   },
   {
@@ -374,6 +417,7 @@ const RULES: readonly Rule[] = [
     id: 'shell',
     category: 'command',
     weight: 0.4,
+    needs: '-:|+',
     pattern:
       /\brm\s+-rf\b|\bcurl\s+[^\n]{0,20}https?:|\bwget\s+https?:|\|\s{0,2}(?:ba|z)?sh\b|\bchmod\s+\+x\b/g,
   },
@@ -389,6 +433,7 @@ const RULES: readonly Rule[] = [
     id: 'send_to_address',
     category: 'exfiltration',
     weight: 0.35,
+    needs: '@:',
     pattern: new RegExp(
       `\\b(?:send|forward|email|e-mail|mail|post|upload|transmit|exfiltrate|leak|share|copy|cc|bcc|submit|report|deliver)\\b[^\\n]{0,80}?\\b(?:to|at|into)\\s{1,3}(?:\\S{1,20}\\s{1,3})?${ADDRESS}`,
       'g',
@@ -407,6 +452,7 @@ const RULES: readonly Rule[] = [
     id: 'markdown_exfiltration',
     category: 'exfiltration',
     weight: 0.5,
+    needs: '!',
     // An image whose URL carries a placeholder for data: ![](https://x.example/p.png?q={conversation}).
     pattern: /!\[[^\]\n]{0,100}\]\(https?:\/\/[^)\s?]{1,200}\?(?:[^)\s{$<%]|%(?!7b)){0,300}(?:\{|%7b|\$|<)/g,
   },
@@ -436,10 +482,22 @@ const RULES: readonly Rule[] = [
     id: 'hidden_style',
     category: 'hidden_style',
     weight: 0.15,
+    needs: ':',
     pattern:
       /display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:px|pt|em)?\b|opacity\s*:\s*0(?:\.0+)?\b|color\s*:\s*(?:white|#fff(?:fff)?|transparent)\b/g,
   },
 ];
+
+/**
+ * Every rule as one alternation: it matches a text exactly when at least one rule does, so a text it
+ * does not match (most text) is settled with one search instead of one per rule. The rules share their
+ * flags (`g` only) and have no back-references, so joining them changes no rule's meaning.
+ */
+const ANY_RULE = new RegExp(RULES.map((rule) => `(?:${rule.pattern.source})`).join('|'));
+for (const rule of RULES) {
+  if (rule.pattern.flags !== 'g')
+    throw new Error(`injection rule ${rule.id}: flags must be "g" to join ANY_RULE`);
+}
 
 /** Words that mark a text as talking ABOUT injection, not doing it. */
 const DISCUSSION =
@@ -450,10 +508,18 @@ const CITING =
   /(?:says?|said|saying|like|as|e\.g\.|phrases?|strings?|words?|text|reads?|wrote|writes|called|payloads?|example)\s{0,3}[:,]?\s{0,3}$/;
 
 /** Whether `index` is inside a quotation that the text talks about (see DISCUSSION and CITING). */
-function quoted(text: string, index: number, discussion: boolean): boolean {
+function quoted(text: string, index: number, discussion: () => boolean): boolean {
   const opening = openingQuote(text, index);
   if (opening === -1) return false;
-  return discussion || CITING.test(text.slice(Math.max(0, opening - 40), opening));
+  return discussion() || CITING.test(text.slice(Math.max(0, opening - 40), opening));
+}
+
+/** Whether `text` holds at least one of `chars`. */
+function containsAny(text: string, chars: string): boolean {
+  for (let index = 0; index < chars.length; index++) {
+    if (text.includes(chars[index] as string)) return true;
+  }
+  return false;
 }
 
 /** The offset of the quote mark that opens the quotation `index` is in (same line, 160 characters), or -1. */
@@ -516,19 +582,25 @@ function scan(
   };
   const normalized = normalizeForInjection(text);
   const { map } = normalized;
-  const discussion = DISCUSSION.test(normalized.text);
+  // Whether the text talks about injection matters only for a match inside quotes: asked then, once.
+  let discussion: boolean | undefined;
+  const isDiscussion = () => {
+    discussion ??= DISCUSSION.test(normalized.text);
+    return discussion;
+  };
   let obfuscated = false;
-  for (const rule of RULES) {
-    rule.pattern.lastIndex = 0;
-    for (const match of normalized.text.matchAll(rule.pattern)) {
+  const anyRule = ANY_RULE.test(normalized.text);
+  for (const rule of anyRule ? RULES : []) {
+    if (rule.needs !== undefined && !containsAny(normalized.text, rule.needs)) continue;
+    for (const match of allMatches(rule.pattern, normalized.text)) {
       const from = match.index;
       const to = from + match[0].length;
       let weight = rule.weight;
-      if (quoted(normalized.text, from, discussion)) weight = Math.round((weight / 3) * 1000) / 1000;
-      const start = map[from] as number;
-      const end = map[to] ?? text.length;
+      if (quoted(normalized.text, from, isDiscussion)) weight = Math.round((weight / 3) * 1000) / 1000;
+      const start = map ? (map[from] as number) : from;
+      const end = map ? (map[to] ?? text.length) : to;
       add({ kind: 'injection', note: rule.id, score: weight, start, end }, rule.category);
-      if (!obfuscated) {
+      if (!obfuscated && normalized.lookalike) {
         for (let position = from; position < to; position++) {
           if (normalized.lookalike[position]) {
             obfuscated = true;
@@ -561,8 +633,9 @@ function scan(
       }
     }
   }
-  if (depth === 0) {
-    for (const match of text.matchAll(BASE64)) {
+  // A base64 blob is 24 characters at least.
+  if (depth === 0 && text.length >= 24) {
+    for (const match of allMatches(BASE64, text)) {
       const decoded = decodedBase64(match[0]);
       if (!decoded) continue;
       const inner = scan(decoded, depth + 1);
@@ -644,6 +717,14 @@ function redactText(text: string, findings: readonly InjectionFinding[]): string
   return out + text.slice(cursor).replace(INVISIBLE_CHARS, '');
 }
 
+/** What the heuristics found in a value, for the verdict (and the judge, when there is one). */
+interface Scanned {
+  value: unknown;
+  findings: GuardFinding[];
+  heuristic: number;
+  perString: Map<string, InjectionFinding[]>;
+}
+
 /**
  * A guard for untrusted text: scores every string in the value (a string, or the strings inside a
  * tool result's objects and arrays) with `detectInjection`, optionally asks a judge, and trips, redacts
@@ -663,11 +744,71 @@ export function injectionGuard(options: InjectionGuardOptions = {}): Guard {
   const action = options.action ?? 'trip';
   const name = options.name ?? 'injection';
   const judgeFrom = options.judgeFrom ?? 0;
+  const askJudge = async (
+    judge: InjectionJudge,
+    text: string,
+    scan: Scanned,
+    context: GuardContext,
+  ): Promise<GuardVerdict> => {
+    const { findings } = scan;
+    let verdict: unknown;
+    try {
+      verdict = await judge(text, context?.signal ?? new AbortController().signal);
+    } catch (error) {
+      return {
+        action: 'trip',
+        reason: `${name}: the judge failed (${messageOf(error)}), failing closed`,
+        findings,
+      };
+    }
+    const judgeScore = (verdict as { score?: unknown } | undefined)?.score;
+    if (typeof judgeScore !== 'number' || !(judgeScore >= 0 && judgeScore <= 1)) {
+      return {
+        action: 'trip',
+        reason: `${name}: the judge returned no score in 0–1, failing closed`,
+        findings,
+      };
+    }
+    findings.push({ kind: 'injection', note: 'judge', score: judgeScore });
+    return judgeScore > scan.heuristic ? decide(scan, judgeScore, true) : decide(scan, scan.heuristic, false);
+  };
+  const decide = (scan: Scanned, score: number, judged: boolean): GuardVerdict => {
+    const { value, findings, perString } = scan;
+    if (score < threshold) return findings.length > 0 ? { action: 'pass', findings } : PASS;
+    const rules = [
+      ...new Set(findings.filter((f) => f.note !== 'judge').map((f) => f.note?.split(' at ')[0])),
+    ]
+      .filter(Boolean)
+      .slice(0, 6)
+      .join(', ');
+    const why = `${judged ? 'the judge' : 'heuristics'} scored ${score.toFixed(2)} ≥ ${threshold}${rules ? ` (${rules})` : ''}`;
+    if (action === 'flag') return { action: 'pass', findings };
+    if (action === 'trip')
+      return { action: 'trip', reason: `${name}: possible prompt injection: ${why}`, findings };
+    let rewritten: unknown;
+    try {
+      rewritten = mapStrings(value, (text, _path, isKey) => {
+        const found = perString.get(text);
+        if (found) return redactText(text, found);
+        if (judged && !isKey) return INJECTION_REMOVED;
+        return undefined;
+      }).value;
+    } catch (error) {
+      return { action: 'trip', reason: `${name}: could not redact the value (${messageOf(error)})` };
+    }
+    return {
+      action: 'rewrite',
+      value: rewritten,
+      reason: `${name}: removed possible prompt injection: ${why}`,
+      findings,
+    };
+  };
   return {
     name,
     ...(options.stages ? { stages: options.stages } : {}),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-    async check(value: unknown, context: GuardContext): Promise<GuardVerdict> {
+    // Synchronous unless a judge is asked: the heuristics need no await.
+    check(value: unknown, context: GuardContext): GuardVerdict | Promise<GuardVerdict> {
       const findings: GuardFinding[] = [];
       const single = typeof value === 'string';
       let heuristic = 0;
@@ -688,64 +829,12 @@ export function injectionGuard(options: InjectionGuardOptions = {}): Guard {
           error instanceof TooDeepError ? `nested deeper than ${MAX_DEPTH} levels` : messageOf(error);
         return { action: 'trip', reason: `${name}: could not check the value (${why})` };
       }
-      let score = heuristic;
-      let judged = false;
+      const scan: Scanned = { value, findings, heuristic, perString };
       if (options.judge && heuristic < threshold && heuristic >= judgeFrom) {
         const text = textOf(value);
-        if (text.trim() !== '') {
-          let verdict: unknown;
-          try {
-            verdict = await options.judge(text, context?.signal ?? new AbortController().signal);
-          } catch (error) {
-            return {
-              action: 'trip',
-              reason: `${name}: the judge failed (${messageOf(error)}), failing closed`,
-              findings,
-            };
-          }
-          const judgeScore = (verdict as { score?: unknown } | undefined)?.score;
-          if (typeof judgeScore !== 'number' || !(judgeScore >= 0 && judgeScore <= 1)) {
-            return {
-              action: 'trip',
-              reason: `${name}: the judge returned no score in 0–1, failing closed`,
-              findings,
-            };
-          }
-          findings.push({ kind: 'injection', note: 'judge', score: judgeScore });
-          if (judgeScore > score) {
-            score = judgeScore;
-            judged = true;
-          }
-        }
+        if (text.trim() !== '') return askJudge(options.judge, text, scan, context);
       }
-      if (score < threshold) return findings.length > 0 ? { action: 'pass', findings } : { action: 'pass' };
-      const rules = [
-        ...new Set(findings.filter((f) => f.note !== 'judge').map((f) => f.note?.split(' at ')[0])),
-      ]
-        .filter(Boolean)
-        .slice(0, 6)
-        .join(', ');
-      const why = `${judged ? 'the judge' : 'heuristics'} scored ${score.toFixed(2)} ≥ ${threshold}${rules ? ` (${rules})` : ''}`;
-      if (action === 'flag') return { action: 'pass', findings };
-      if (action === 'trip')
-        return { action: 'trip', reason: `${name}: possible prompt injection: ${why}`, findings };
-      let rewritten: unknown;
-      try {
-        rewritten = mapStrings(value, (text, _path, isKey) => {
-          const found = perString.get(text);
-          if (found) return redactText(text, found);
-          if (judged && !isKey) return INJECTION_REMOVED;
-          return undefined;
-        }).value;
-      } catch (error) {
-        return { action: 'trip', reason: `${name}: could not redact the value (${messageOf(error)})` };
-      }
-      return {
-        action: 'rewrite',
-        value: rewritten,
-        reason: `${name}: removed possible prompt injection: ${why}`,
-        findings,
-      };
+      return decide(scan, heuristic, false);
     },
   };
 }

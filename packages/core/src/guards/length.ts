@@ -7,7 +7,7 @@
 import { Buffer } from 'node:buffer';
 import { BatonError } from '../errors.js';
 import { countTokens, loadTokenizer } from '../tokens.js';
-import type { Guard, GuardStage, GuardVerdict } from './types.js';
+import { type Guard, type GuardStage, type GuardVerdict, PASS } from './types.js';
 import { describeValue, messageOf } from './walk.js';
 
 export interface LengthGuardOptions {
@@ -84,6 +84,15 @@ export async function countTokensUpTo(
   return { tokens, complete: true };
 }
 
+/**
+ * Whether `text` is at most `limit` UTF-8 bytes. A UTF-16 unit is at most 3 bytes (a surrogate pair is
+ * 4 bytes for 2 units), so a text of at most limit / 3 units needs no count.
+ */
+function fewerBytesThan(text: string, limit: number): boolean {
+  if (text.length * 3 <= limit) return true;
+  return Buffer.byteLength(text) <= limit;
+}
+
 function checkLimit(limit: number | undefined, label: string): void {
   if (limit === undefined) return;
   if (!Number.isSafeInteger(limit) || limit < 0) {
@@ -106,43 +115,46 @@ export function lengthGuard(options: LengthGuardOptions): Guard {
     throw new BatonError('CONFIG_INVALID', 'lengthGuard: set "maxChars", "maxTokens" or both');
   }
   const name = options.name ?? 'length';
+  const countAndJudge = async (text: string, what: string, limit: number): Promise<GuardVerdict> => {
+    try {
+      const counted = await countTokensUpTo(text, limit);
+      if (counted.tokens <= limit) return PASS;
+      const amount = `${counted.complete ? '' : 'more than '}${format(counted.complete ? counted.tokens : limit)}`;
+      return {
+        action: 'trip',
+        reason: `${name}: ${what} has ${amount} tokens, over the limit of ${format(limit)}`,
+        findings: [
+          {
+            kind: 'length',
+            note: `${counted.complete ? '' : '> '}${counted.tokens} tokens > ${limit}`,
+          },
+        ],
+      };
+    } catch (error) {
+      return { action: 'trip', reason: `${name}: could not count tokens (${messageOf(error)})` };
+    }
+  };
   return {
     name,
     ...(options.stages ? { stages: options.stages } : {}),
-    async check(value: unknown, context): Promise<GuardVerdict> {
-      const what = describeValue(context);
+    // Synchronous unless the tokenizer must count: a text of at most maxTokens UTF-8 bytes cannot hold
+    // more tokens than that, which settles most checks without loading or running it.
+    check(value: unknown, context): GuardVerdict | Promise<GuardVerdict> {
       const text = textOf(value);
       if (maxChars !== undefined) {
         const chars = codePoints(text, maxChars);
         if (chars > maxChars) {
           return {
             action: 'trip',
-            reason: `${name}: ${what} has ${format(chars)} characters, over the limit of ${format(maxChars)}`,
+            reason: `${name}: ${describeValue(context)} has ${format(chars)} characters, over the limit of ${format(maxChars)}`,
             findings: [{ kind: 'length', note: `${chars} characters > ${maxChars}` }],
           };
         }
       }
-      if (maxTokens !== undefined && Buffer.byteLength(text) > maxTokens) {
-        try {
-          const counted = await countTokensUpTo(text, maxTokens);
-          if (counted.tokens > maxTokens) {
-            const amount = `${counted.complete ? '' : 'more than '}${format(counted.complete ? counted.tokens : maxTokens)}`;
-            return {
-              action: 'trip',
-              reason: `${name}: ${what} has ${amount} tokens, over the limit of ${format(maxTokens)}`,
-              findings: [
-                {
-                  kind: 'length',
-                  note: `${counted.complete ? '' : '> '}${counted.tokens} tokens > ${maxTokens}`,
-                },
-              ],
-            };
-          }
-        } catch (error) {
-          return { action: 'trip', reason: `${name}: could not count tokens (${messageOf(error)})` };
-        }
+      if (maxTokens !== undefined && !fewerBytesThan(text, maxTokens)) {
+        return countAndJudge(text, describeValue(context), maxTokens);
       }
-      return { action: 'pass' };
+      return PASS;
     },
   };
 }

@@ -5,7 +5,14 @@
  */
 import { BatonError } from '../errors.js';
 import { textOf } from './length.js';
-import type { Guard, GuardContext, GuardFinding, GuardStage, GuardVerdict } from './types.js';
+import {
+  type Guard,
+  type GuardContext,
+  type GuardFinding,
+  type GuardStage,
+  type GuardVerdict,
+  PASS,
+} from './types.js';
 import { describeValue, messageOf } from './walk.js';
 
 export interface ModerationResult {
@@ -19,6 +26,11 @@ export interface ModerationClassifier {
   /** Named in reasons: `openai:omni-moderation-latest`, `keywords`. */
   readonly name?: string;
   classify(text: string, signal?: AbortSignal): Promise<ModerationResult>;
+  /**
+   * The same answer without waiting, for a classifier that never needs to (a word list): the guard then
+   * decides in the same tick, with no promise or timer per check.
+   */
+  classifyNow?(text: string): ModerationResult;
 }
 
 export interface KeywordModerationOptions {
@@ -27,6 +39,8 @@ export interface KeywordModerationOptions {
   /** Default `keywords`. */
   name?: string;
 }
+
+const NON_ASCII = /[\u0080-\uffff]/;
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -60,24 +74,28 @@ export function keywordModeration(options: KeywordModerationOptions): Moderation
         : new RegExp(`(?<![\\p{L}\\p{N}_])(?:${alternation})(?![\\p{L}\\p{N}_])`, 'u');
     return { category, combined, patterns };
   });
+  const classifyNow = (text: string): ModerationResult => {
+    const raw = String(text);
+    // NFKC leaves ASCII as it is: only a text with other characters needs the (costly) normalization.
+    const normalized = (NON_ASCII.test(raw) ? raw.normalize('NFKC') : raw).toLowerCase();
+    const categories: Record<string, number> = {};
+    let flagged = false;
+    for (const { category, combined, patterns } of matchers) {
+      const hit =
+        (combined?.test(normalized) ?? false) ||
+        patterns.some((pattern) => {
+          pattern.lastIndex = 0;
+          return pattern.test(text) || pattern.test(normalized);
+        });
+      categories[category] = hit ? 1 : 0;
+      flagged ||= hit;
+    }
+    return { flagged, categories };
+  };
   return {
     name: options.name ?? 'keywords',
-    async classify(text: string): Promise<ModerationResult> {
-      const normalized = String(text).normalize('NFKC').toLowerCase();
-      const categories: Record<string, number> = {};
-      let flagged = false;
-      for (const { category, combined, patterns } of matchers) {
-        const hit =
-          (combined?.test(normalized) ?? false) ||
-          patterns.some((pattern) => {
-            pattern.lastIndex = 0;
-            return pattern.test(text) || pattern.test(normalized);
-          });
-        categories[category] = hit ? 1 : 0;
-        flagged ||= hit;
-      }
-      return { flagged, categories };
-    },
+    classify: async (text: string) => classifyNow(text),
+    classifyNow,
   };
 }
 
@@ -123,43 +141,66 @@ export function moderationGuard(options: ModerationGuardOptions): Guard {
   }
   const name = options.name ?? 'moderation';
   const who = classifier.name ? `the classifier ${classifier.name}` : 'the classifier';
+  const judge = (result: unknown, context: GuardContext): GuardVerdict => {
+    if (!validResult(result)) {
+      return { action: 'trip', reason: `${name}: ${who} returned no valid verdict` };
+    }
+    // Nothing to report (the common case): decided without sorting the scores.
+    if (
+      threshold === undefined
+        ? !result.flagged
+        : !Object.values(result.categories).some((score) => score >= threshold)
+    ) {
+      return PASS;
+    }
+    const scores = Object.entries(result.categories).sort((a, b) => b[1] - a[1]);
+    const over =
+      threshold === undefined
+        ? result.flagged
+          ? scores.filter(([, score]) => score >= 0.5)
+          : []
+        : scores.filter(([, score]) => score >= threshold);
+    const tripped = threshold === undefined ? result.flagged : over.length > 0;
+    if (!tripped) return PASS;
+    const listed = (over.length > 0 ? over : scores.slice(0, 3)).slice(0, 5);
+    const findings: GuardFinding[] = listed.map(([category, score]) => ({
+      kind: 'moderation',
+      note: category,
+      score,
+    }));
+    const summary = listed.map(([category, score]) => `${category} ${score.toFixed(2)}`).join(', ');
+    return {
+      action: 'trip',
+      reason: `${name}: ${describeValue(context)} was flagged by ${who}${summary ? `: ${summary}` : ''}`,
+      findings,
+    };
+  };
+  const classifyLater = async (text: string, context: GuardContext): Promise<GuardVerdict> => {
+    let result: unknown;
+    try {
+      result = await classifier.classify(text, context?.signal);
+    } catch (error) {
+      return { action: 'trip', reason: `${name}: ${who} failed (${messageOf(error)})` };
+    }
+    return judge(result, context);
+  };
   return {
     name,
     ...(options.stages ? { stages: options.stages } : {}),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-    async check(value: unknown, context: GuardContext): Promise<GuardVerdict> {
+    check(value: unknown, context: GuardContext): GuardVerdict | Promise<GuardVerdict> {
       const text = textOf(value);
-      if (text.trim() === '') return { action: 'pass' };
-      let result: unknown;
-      try {
-        result = await classifier.classify(text, context?.signal);
-      } catch (error) {
-        return { action: 'trip', reason: `${name}: ${who} failed (${messageOf(error)})` };
+      if (text.trim() === '') return PASS;
+      if (classifier.classifyNow) {
+        let result: unknown;
+        try {
+          result = classifier.classifyNow(text);
+        } catch (error) {
+          return { action: 'trip', reason: `${name}: ${who} failed (${messageOf(error)})` };
+        }
+        return judge(result, context);
       }
-      if (!validResult(result)) {
-        return { action: 'trip', reason: `${name}: ${who} returned no valid verdict` };
-      }
-      const scores = Object.entries(result.categories).sort((a, b) => b[1] - a[1]);
-      const over =
-        threshold === undefined
-          ? result.flagged
-            ? scores.filter(([, score]) => score >= 0.5)
-            : []
-          : scores.filter(([, score]) => score >= threshold);
-      const tripped = threshold === undefined ? result.flagged : over.length > 0;
-      if (!tripped) return { action: 'pass' };
-      const listed = (over.length > 0 ? over : scores.slice(0, 3)).slice(0, 5);
-      const findings: GuardFinding[] = listed.map(([category, score]) => ({
-        kind: 'moderation',
-        note: category,
-        score,
-      }));
-      const summary = listed.map(([category, score]) => `${category} ${score.toFixed(2)}`).join(', ');
-      return {
-        action: 'trip',
-        reason: `${name}: ${describeValue(context)} was flagged by ${who}${summary ? `: ${summary}` : ''}`,
-        findings,
-      };
+      return classifyLater(text, context);
     },
   };
 }

@@ -12,7 +12,15 @@ import creditCardType from 'credit-card-type';
 import { getCountrySpecifications, isValidIBAN } from 'ibantools';
 import { detectSecrets } from './secrets.js';
 import type { Guard, GuardFinding, GuardStage, GuardVerdict } from './types.js';
-import { formatPath, MAX_DEPTH, mapStrings, messageOf, TooDeepError, type ValuePath } from './walk.js';
+import {
+  allMatches,
+  formatPath,
+  MAX_DEPTH,
+  mapStrings,
+  messageOf,
+  TooDeepError,
+  type ValuePath,
+} from './walk.js';
 
 export type PiiKind =
   | 'email'
@@ -162,31 +170,31 @@ function identifierContext(text: string, index: number): boolean {
 
 function detectPhones(text: string, out: PiiFinding[]): void {
   const push = (start: number, end: number, note: string) => out.push({ kind: 'phone', start, end, note });
-  for (const match of text.matchAll(INTERNATIONAL)) {
+  for (const match of allMatches(INTERNATIONAL, text)) {
     const digits = digitsOf(match[0].startsWith('00') ? match[0].slice(2) : match[0]);
     if (digits.length < 8 || digits.length > 15) continue;
     if (digits.startsWith('1') && !nanpValid(digits.slice(1))) continue;
     push(match.index, match.index + match[0].length, 'international');
   }
-  for (const match of text.matchAll(E164)) {
+  for (const match of allMatches(E164, text)) {
     const digits = match[0].slice(1);
     if (digits.startsWith('1') && !nanpValid(digits.slice(1))) continue;
     push(match.index, match.index + match[0].length, 'international');
   }
-  for (const match of text.matchAll(US)) {
+  for (const match of allMatches(US, text)) {
     let digits = digitsOf(match[0]);
     if (digits.length === 11) digits = digits.slice(1);
     if (!nanpValid(digits)) continue;
     if (!match[0].startsWith('+') && identifierContext(text, match.index)) continue;
     push(match.index, match.index + match[0].length, 'US');
   }
-  for (const match of text.matchAll(NATIONAL)) {
+  for (const match of allMatches(NATIONAL, text)) {
     const digits = digitsOf(match[0]);
     if (digits.length < 10 || digits.length > 12) continue;
     if (identifierContext(text, match.index)) continue;
     push(match.index, match.index + match[0].length, 'national');
   }
-  for (const match of text.matchAll(BARE)) {
+  for (const match of allMatches(BARE, text)) {
     if (!PHONE_CONTEXT.test(before(text, match.index))) continue;
     const digits = digitsOf(match[0]);
     const us = digits.length === 11 && digits.startsWith('1') ? digits.slice(1) : digits;
@@ -240,7 +248,7 @@ function cardGrouping(candidate: string): boolean {
 }
 
 function detectCards(text: string, out: PiiFinding[]): void {
-  for (const match of text.matchAll(CARD)) {
+  for (const match of allMatches(CARD, text)) {
     if (!cardGrouping(match[0])) continue;
     const brand = cardBrand(match[0]);
     if (brand)
@@ -270,12 +278,12 @@ export function ssnValid(digits: string): boolean {
 }
 
 function detectSsns(text: string, out: PiiFinding[]): void {
-  for (const match of text.matchAll(SSN)) {
+  for (const match of allMatches(SSN, text)) {
     if (ssnValid(`${match[1]}${match[3]}${match[4]}`)) {
       out.push({ kind: 'us_ssn', start: match.index, end: match.index + match[0].length });
     }
   }
-  for (const match of text.matchAll(SSN_BARE)) {
+  for (const match of allMatches(SSN_BARE, text)) {
     if (ssnValid(match[0]) && SSN_CONTEXT.test(before(text, match.index, 32))) {
       out.push({
         kind: 'us_ssn',
@@ -321,7 +329,7 @@ function mod97(iban: string): number {
 }
 
 function detectIbans(text: string, out: PiiFinding[]): void {
-  for (const match of text.matchAll(IBAN_START)) {
+  for (const match of allMatches(IBAN_START, text)) {
     const length = ibanLength(match[0].slice(0, 2));
     if (!length) continue;
     let compact = '';
@@ -351,14 +359,14 @@ const VERSION_CONTEXT =
   /(?:version|ver|release|build|firmware|fw|rev|revision|section|sec|chapter|clause|rule|step|v|§)\.?\s*[:=#]?\s*$/i;
 
 function detectIps(text: string, out: PiiFinding[]): void {
-  for (const match of text.matchAll(IPV4)) {
+  for (const match of allMatches(IPV4, text)) {
     if (!isIPv4(match[0]) || VERSION_CONTEXT.test(before(text, match.index, 16))) continue;
     // A network in CIDR notation (`10.0.0.0/8`) is a range, not somebody's address.
     if (match[0].endsWith('.0') && /^\/\d{1,2}(?!\d)/.test(text.slice(match.index + match[0].length)))
       continue;
     out.push({ kind: 'ip_address', start: match.index, end: match.index + match[0].length, note: 'IPv4' });
   }
-  for (const match of text.matchAll(IPV6)) {
+  for (const match of allMatches(IPV6, text)) {
     const candidate = match[0];
     if (!candidate.includes(':') || !/\d/.test(candidate) || !isIPv6(candidate)) continue;
     const groups = candidate.split(':').filter((group) => group !== '');
@@ -369,20 +377,64 @@ function detectIps(text: string, out: PiiFinding[]): void {
 
 // ---------------------------------------------------------------------------------------------------
 
-const DETECTORS: readonly [readonly PiiKind[], (text: string, out: PiiFinding[]) => void][] = [
-  [['email'], detectEmails],
-  [['phone'], detectPhones],
-  [['credit_card'], detectCards],
-  [['us_ssn'], detectSsns],
-  [['iban'], detectIbans],
-  [['ip_address'], detectIps],
+/**
+ * What every match of a detector needs at least (its digits, a colon): a detector whose need the text
+ * does not meet cannot find anything and is skipped. Each bound is read off the detector's patterns and
+ * checks (a card has 13 digits or more, a phone number 8, an SSN 9, an IBAN its 2 check digits, an IPv4
+ * address 4, an IPv6 address a colon and a digit), so skipping changes no result — it only spares short
+ * texts (an input, an answer, a tool argument) a dozen regex searches.
+ */
+interface TextShape {
+  digits: number;
+  colon: boolean;
+}
+
+function shapeOf(text: string): TextShape {
+  let digits = 0;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code >= 48 && code <= 57) digits++;
+  }
+  return { digits, colon: text.includes(':') };
+}
+
+type Detector = readonly [
+  kinds: readonly PiiKind[],
+  needs: (shape: TextShape) => boolean,
+  detect: (text: string, out: PiiFinding[]) => void,
+];
+
+const always = () => true;
+
+const DETECTORS: readonly Detector[] = [
+  [['email'], always, detectEmails],
+  [['phone'], (shape) => shape.digits >= 8, detectPhones],
+  [['credit_card'], (shape) => shape.digits >= 13, detectCards],
+  [['us_ssn'], (shape) => shape.digits >= 9, detectSsns],
+  [['iban'], (shape) => shape.digits >= 2, detectIbans],
+  [['ip_address'], (shape) => shape.digits >= 4 || (shape.colon && shape.digits >= 1), detectIps],
   [
     ['api_key', 'private_key', 'jwt', 'secret'],
+    always,
     (text, out) => {
       out.push(...detectSecrets(text));
     },
   ],
 ];
+
+const ALL_KINDS: ReadonlySet<PiiKind> = new Set(PII_KINDS);
+const KIND_SETS = new WeakMap<readonly PiiKind[], ReadonlySet<PiiKind>>();
+
+/** The kinds asked for as a set, made once per list (a guard passes the same list on every check). */
+function wantedKinds(kinds: readonly PiiKind[] | undefined): ReadonlySet<PiiKind> {
+  if (kinds === undefined) return ALL_KINDS;
+  let set = KIND_SETS.get(kinds);
+  if (!set) {
+    set = new Set(kinds);
+    KIND_SETS.set(kinds, set);
+  }
+  return set;
+}
 
 /**
  * The PII in `text`: findings sorted by position, without overlaps (a card number inside a longer
@@ -390,10 +442,11 @@ const DETECTORS: readonly [readonly PiiKind[], (text: string, out: PiiFinding[])
  */
 export function detectPii(text: string, options: PiiOptions = {}): PiiFinding[] {
   if (typeof text !== 'string' || text.length === 0) return [];
-  const wanted = new Set<PiiKind>(options.kinds ?? PII_KINDS);
+  const wanted = wantedKinds(options.kinds);
   const found: PiiFinding[] = [];
-  for (const [kinds, detect] of DETECTORS) {
-    if (kinds.some((kind) => wanted.has(kind))) detect(text, found);
+  const shape = shapeOf(text);
+  for (const [kinds, needs, detect] of DETECTORS) {
+    if (needs(shape) && kinds.some((kind) => wanted.has(kind))) detect(text, found);
   }
   const candidates = found.filter((finding) => wanted.has(finding.kind) && finding.end > finding.start);
   candidates.sort(

@@ -20,8 +20,8 @@
  */
 import { loadSdk } from '../providers/load-sdk.js';
 import { argumentsToCheck, type ToolArgumentGuardOptions, toolNames } from './allow-list.js';
-import type { Guard, GuardContext, GuardStage, GuardVerdict } from './types.js';
-import { messageOf, preview } from './walk.js';
+import { type Guard, type GuardContext, type GuardStage, type GuardVerdict, PASS } from './types.js';
+import { messageOf, parsePath, preview } from './walk.js';
 
 export type SqlDialect = 'postgres' | 'mysql' | 'sqlite' | 'any';
 
@@ -374,8 +374,14 @@ function lexicalCheck(sql: string, mode: LexMode, denied: ReadonlySet<string>): 
 
 type PgQuery = typeof import('libpg-query');
 
-function loadParser(): Promise<PgQuery> {
-  return loadSdk<PgQuery>('libpg-query', () => import('libpg-query'));
+/** The parser once its WASM module is initialized: from then on a check needs no await. */
+let parserReady: PgQuery | undefined;
+
+async function loadParser(): Promise<PgQuery> {
+  const parser = await loadSdk<PgQuery>('libpg-query', () => import('libpg-query'));
+  await parser.loadModule();
+  parserReady = parser;
+  return parser;
 }
 
 function parserCheck(tree: unknown, denied: ReadonlySet<string>): SqlCheck {
@@ -404,7 +410,10 @@ function findUnsafeNode(root: unknown, denied: ReadonlySet<string>): string | un
       continue;
     }
     if (typeof node !== 'object' || node === null) continue;
-    for (const [key, value] of Object.entries(node)) {
+    // for...in over a parsed JSON object: its own keys, without an entries array per node.
+    for (const key in node) {
+      if (!Object.hasOwn(node, key)) continue;
+      const value = (node as Record<string, unknown>)[key];
       if (key.endsWith('Stmt') && key !== 'SelectStmt')
         return `contains a ${key} (a data-modifying statement)`;
       if (key === 'SelectStmt' && typeof value === 'object' && value !== null) {
@@ -423,32 +432,47 @@ function findUnsafeNode(root: unknown, denied: ReadonlySet<string>): string | un
   return undefined;
 }
 
+const DEFAULT_DENIED: ReadonlySet<string> = new Set(DEFAULT_DENIED_SQL_FUNCTIONS);
+const DENIED_SETS = new WeakMap<readonly string[], ReadonlySet<string>>();
+
+/** The functions refused, made once per list (a guard checks with the same options every time). */
+function deniedOf(extra: readonly string[] | undefined): ReadonlySet<string> {
+  if (extra === undefined || extra.length === 0) return DEFAULT_DENIED;
+  let set = DENIED_SETS.get(extra);
+  if (!set) {
+    set = new Set([...DEFAULT_DENIED_SQL_FUNCTIONS, ...extra].map((name) => name.toLowerCase()));
+    DENIED_SETS.set(extra, set);
+  }
+  return set;
+}
+
 /**
- * Whether `sql` only reads: one or more SELECT / WITH … SELECT / VALUES / TABLE statements and nothing
- * that writes, locks or runs code (see the module comment). Never throws: what cannot be checked is
- * `readOnly: false` with the reason.
+ * The verdict on `sql` when it can be reached without waiting — always, except for PostgreSQL before its
+ * parser has loaded (then undefined, and `checkReadOnlySql` loads it).
  */
-export async function checkReadOnlySql(sql: string, options: ReadOnlySqlOptions = {}): Promise<SqlCheck> {
+function checkNow(
+  sql: string,
+  options: ReadOnlySqlOptions,
+  parser: PgQuery | undefined,
+): SqlCheck | undefined {
   if (typeof sql !== 'string') return { readOnly: false, reason: 'the SQL is not a string' };
   const maxLength = options.maxLength ?? 100_000;
   if (sql.length > maxLength) {
     return { readOnly: false, reason: `the SQL is ${sql.length} characters, over the ${maxLength} checked` };
   }
   const dialect = options.dialect ?? 'postgres';
-  const denied = new Set(
-    [...DEFAULT_DENIED_SQL_FUNCTIONS, ...(options.deniedFunctions ?? [])].map((name) => name.toLowerCase()),
-  );
   try {
+    const denied = deniedOf(options.deniedFunctions);
     let result: SqlCheck = { readOnly: false, reason: 'no SQL statement' };
     for (const mode of MODES[dialect] ?? MODES.any) {
       result = lexicalCheck(sql, mode, denied);
       if (!result.readOnly) return result;
     }
     if (dialect !== 'postgres') return result;
-    const parser = await loadParser();
+    if (!parser) return undefined;
     let tree: unknown;
     try {
-      tree = await parser.parse(sql);
+      tree = parser.parseSync(sql);
     } catch (error) {
       return { readOnly: false, reason: `not valid PostgreSQL (${messageOf(error)})` };
     }
@@ -456,6 +480,23 @@ export async function checkReadOnlySql(sql: string, options: ReadOnlySqlOptions 
   } catch (error) {
     return { readOnly: false, reason: `could not check the SQL (${messageOf(error)})` };
   }
+}
+
+/**
+ * Whether `sql` only reads: one or more SELECT / WITH … SELECT / VALUES / TABLE statements and nothing
+ * that writes, locks or runs code (see the module comment). Never throws: what cannot be checked is
+ * `readOnly: false` with the reason.
+ */
+export async function checkReadOnlySql(sql: string, options: ReadOnlySqlOptions = {}): Promise<SqlCheck> {
+  const now = checkNow(sql, options, parserReady);
+  if (now) return now;
+  let parser: PgQuery;
+  try {
+    parser = await loadParser();
+  } catch (error) {
+    return { readOnly: false, reason: `could not check the SQL (${messageOf(error)})` };
+  }
+  return checkNow(sql, options, parser) as SqlCheck;
 }
 
 export interface ReadOnlySqlGuardOptions extends ToolArgumentGuardOptions, ReadOnlySqlOptions {}
@@ -469,32 +510,55 @@ const STAGES: readonly GuardStage[] = Object.freeze(['toolInput']);
 export function readOnlySqlGuard(options: ReadOnlySqlGuardOptions): Guard {
   const name = options.name ?? 'read-only-sql';
   const tools = toolNames(options, 'readOnlySqlGuard');
+  const path = parsePath(options.path);
   const pathText = typeof options.path === 'string' ? options.path : options.path.join('.');
+  const verdictOn = (item: { value: unknown; path: string }, check: SqlCheck, tool: string): GuardVerdict => {
+    if (check.readOnly) return PASS;
+    return {
+      action: 'trip',
+      reason: `${name}: tool "${tool}" argument "${item.path}" = ${preview(item.value, 80)} is not read-only SQL: ${check.reason}`,
+      findings: [{ kind: 'sql_write', note: `${item.path}: ${check.reason}` }],
+    };
+  };
   return {
     name,
     stages: STAGES,
-    async check(value: unknown, context: GuardContext): Promise<GuardVerdict> {
-      const found = argumentsToCheck(options, tools, value, context);
-      if (found === undefined) return { action: 'pass' };
+    // Synchronous once the parser has loaded (a check per tool call, often on every step).
+    check(value: unknown, context: GuardContext): GuardVerdict | Promise<GuardVerdict> {
+      const found = argumentsToCheck(options, tools, value, context, path);
+      if (found === undefined) return PASS;
       const tool = context.tool as string;
       if ('trip' in found) return { action: 'trip', reason: `${name}: tool "${tool}": ${found.trip}` };
       if (found.length === 0) {
-        if (!options.required) return { action: 'pass' };
+        if (!options.required) return PASS;
         return { action: 'trip', reason: `${name}: tool "${tool}" was called without "${pathText}"` };
       }
-      for (const item of found) {
-        const check =
-          typeof item.value === 'string'
-            ? await checkReadOnlySql(item.value, options)
-            : ({ readOnly: false, reason: 'not a string' } as const);
-        if (check.readOnly) continue;
-        return {
-          action: 'trip',
-          reason: `${name}: tool "${tool}" argument "${item.path}" = ${preview(item.value, 80)} is not read-only SQL: ${check.reason}`,
-          findings: [{ kind: 'sql_write', note: `${item.path}: ${check.reason}` }],
-        };
+      for (const [index, item] of found.entries()) {
+        if (typeof item.value !== 'string') {
+          return verdictOn(item, { readOnly: false, reason: 'not a string' }, tool);
+        }
+        const check = checkNow(item.value, options, parserReady);
+        if (check === undefined) return checkRest(found.slice(index), options, tool, verdictOn);
+        if (!check.readOnly) return verdictOn(item, check, tool);
       }
-      return { action: 'pass' };
+      return PASS;
     },
   };
+}
+
+/** The rest of the values, once the parser has loaded. */
+async function checkRest(
+  items: { value: unknown; path: string }[],
+  options: ReadOnlySqlOptions,
+  tool: string,
+  verdictOn: (item: { value: unknown; path: string }, check: SqlCheck, tool: string) => GuardVerdict,
+): Promise<GuardVerdict> {
+  for (const item of items) {
+    const check =
+      typeof item.value === 'string'
+        ? await checkReadOnlySql(item.value, options)
+        : ({ readOnly: false, reason: 'not a string' } as const);
+    if (!check.readOnly) return verdictOn(item, check, tool);
+  }
+  return PASS;
 }

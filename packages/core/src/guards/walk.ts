@@ -24,6 +24,13 @@ export function mapStrings(
   value: unknown,
   visit: (text: string, path: ValuePath, isKey: boolean) => string | undefined,
 ): { value: unknown; changed: boolean } {
+  // A lone string (an input, an answer) is the common case: visit it without the walker's bookkeeping.
+  if (typeof value === 'string') {
+    const replaced = visit(value, [], false);
+    return replaced === undefined || replaced === value
+      ? { value, changed: false }
+      : { value: replaced, changed: true };
+  }
   const seen = new WeakSet<object>();
   let changed = false;
   const walk = (current: unknown, path: (string | number)[], depth: number): unknown => {
@@ -73,6 +80,38 @@ export function mapStrings(
   };
   const result = walk(value, [], 0);
   return { value: result, changed };
+}
+
+const NO_MATCHES: readonly RegExpExecArray[] = Object.freeze([]);
+
+/**
+ * Every match of the global regex `pattern` in `text`, as `[...text.matchAll(pattern)]` would list them.
+ * matchAll copies the regex on every call, and on the short texts of a typical step that copy cost more
+ * than the search: the detectors run a few dozen patterns per string. The list is complete before the
+ * caller looks at it, so the caller may use `pattern` again (lastIndex is left at 0).
+ */
+export function allMatches(pattern: RegExp, text: string): readonly RegExpExecArray[] {
+  // Without /g, exec ignores lastIndex and this would never end (matchAll throws too).
+  if (!pattern.global) throw new TypeError(`allMatches needs a global regex, got ${pattern}`);
+  pattern.lastIndex = 0;
+  let match = pattern.exec(text);
+  if (match === null) return NO_MATCHES;
+  const found: RegExpExecArray[] = [];
+  const unicode = pattern.unicode || pattern.flags.includes('v');
+  while (match !== null) {
+    found.push(match);
+    // An empty match moves on by one character (a code point with /u), as matchAll does.
+    if (match[0].length === 0) {
+      const at = pattern.lastIndex;
+      const code = text.charCodeAt(at);
+      const next = text.charCodeAt(at + 1);
+      const pair = code >= 0xd800 && code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff;
+      pattern.lastIndex = at + (unicode && pair ? 2 : 1);
+    }
+    match = pattern.exec(text);
+  }
+  pattern.lastIndex = 0;
+  return found;
 }
 
 /** Plain objects and class instances with own data; not Dates, Maps, buffers, typed arrays... */
