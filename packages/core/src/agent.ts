@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { checkStages, stageTools } from './context/config.js';
+import type { ContextStage } from './context/types.js';
 import { BatonError } from './errors.js';
 import type { Guardrails } from './guards/types.js';
 import type { Model, ToolChoice } from './model/types.js';
@@ -83,6 +85,13 @@ export interface AgentConfig<I, O> {
    * refuses them (the model is told), `off` lets them run. Tools marked `safeAfterUntrusted` always run.
    */
   untrustedPolicy?: 'approve' | 'deny' | 'off';
+  /**
+   * The context pipeline: stages run in order before every model call, shaping what the model is sent
+   * (the run's transcript keeps everything). See `capToolResults`, `clearToolResults`, `slidingWindow`,
+   * `summarize` and `scratchpad`; a stage that brings a tool (the scratchpad) adds it to the agent.
+   * Default: none, the whole conversation is sent.
+   */
+  context?: readonly ContextStage[];
 }
 
 export interface Agent<I = unknown, O = unknown> extends AgentLike<I, O> {
@@ -142,6 +151,11 @@ export function defineAgent<I = string, O = string>(config: AgentConfig<I, O>): 
     if (tools.has(tool.name))
       throw configError(where, `tools[${index}]`, `unique (two tools are named "${tool.name}")`);
     tools.set(tool.name, tool);
+  }
+  if (config.context !== undefined) {
+    for (const tool of stageTools(checkStages(config.context, where, 'context'), tools, where)) {
+      tools.set(tool.name, tool);
+    }
   }
   for (const [index, name] of (config.requiredTools ?? []).entries()) {
     if (!tools.has(name)) {

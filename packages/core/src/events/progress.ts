@@ -56,6 +56,11 @@ export function describeEvent(event: RunEvent, verbose = false): string | undefi
       return verbose ? `${who} step ${event.step}` : undefined;
     case 'model.delta':
       return verbose && event.kind === 'text' ? `${who} ${event.text}` : undefined;
+    case 'memory.compacted':
+      // Every call of a long run is compacted: a line each only when asked for.
+      return verbose
+        ? `${who} context ${event.strategy}: ${event.beforeTokens} → ${event.afterTokens} tokens (step ${event.step})`
+        : undefined;
     default:
       return undefined;
   }

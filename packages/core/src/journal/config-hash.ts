@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Agent } from '../agent.js';
+import { describeStages } from '../context/config.js';
 import { responseSchemaFor } from '../run/final-answer.js';
 import { canonicalJson } from '../util/canonical.js';
 
@@ -8,8 +9,9 @@ const hashes = new WeakMap<Agent, string>();
 /**
  * A hash of everything in an agent's configuration that changes how a run behaves: instructions (the
  * source of an instructions function), model, tools with their schemas and risk, limits, output schema,
- * required tools and sampling. A journal records it when a run starts; resuming that run with an agent
- * whose hash differs is refused, since the recorded steps were taken by another behaviour.
+ * required tools, sampling and the context pipeline. A journal records it when a run starts; resuming
+ * that run with an agent whose hash differs is refused, since the recorded steps were taken by another
+ * behaviour.
  */
 export function agentConfigHash(agent: Agent): string {
   let hash = hashes.get(agent);
@@ -41,6 +43,8 @@ export function agentConfigOf(agent: Agent): Record<string, unknown> {
     toolChoice: config.toolChoice ?? null,
     temperature: config.temperature ?? null,
     maxOutputTokens: config.maxOutputTokens ?? null,
+    // Only when set, so the hash of an agent without a pipeline is what it was before pipelines existed.
+    ...(config.context?.length ? { context: describeStages(config.context) } : {}),
   };
 }
 

@@ -28,6 +28,7 @@ export class JournalSession {
   /** Active time the run had spent when it was last recorded. */
   readonly elapsedMs: number;
   private readonly steps = new Map<number, JournalRecordOf<'model.step'>>();
+  private readonly summaries = new Map<number, JournalRecordOf<'context.summary'>>();
   private readonly outcomes = new Map<string, JournalRecordOf<'tool.outcome'>>();
   private readonly intents = new Set<string>();
   private readonly decisions = new Map<string, ApprovalDecision>();
@@ -58,6 +59,9 @@ export class JournalSession {
           break;
         case 'model.step':
           this.steps.set(record.step, record);
+          break;
+        case 'context.summary':
+          this.summaries.set(record.step, record);
           break;
         case 'tool.intent':
           this.intents.add(record.toolCallId);
@@ -121,6 +125,11 @@ export class JournalSession {
 
   response(step: number): JournalRecordOf<'model.step'>['response'] | undefined {
     return this.steps.get(step)?.response;
+  }
+
+  /** The summary the context pipeline wrote before step `step`'s model call, when one was recorded. */
+  summary(step: number): JournalRecordOf<'context.summary'> | undefined {
+    return this.summaries.get(step);
   }
 
   outcome(toolCallId: string): JournalRecordOf<'tool.outcome'> | undefined {

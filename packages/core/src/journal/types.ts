@@ -56,6 +56,22 @@ export const journalRecordSchema = z.discriminatedUnion('type', [
     step: z.number().int().positive(),
     response: recordedResponseSchema,
   }),
+  /**
+   * The context pipeline summarized turns 1…through before step `step`'s model call. Replayed on resume
+   * (the summarizer is not asked again), so the resumed run sends the same context the original did.
+   */
+  z.object({
+    type: z.literal('context.summary'),
+    at,
+    elapsedMs,
+    step: z.number().int().positive(),
+    through: z.number().int().nonnegative(),
+    text: z.string(),
+    /** The model that wrote it, as it reported itself. */
+    model: z.string(),
+    usage: usageSchema.optional(),
+    costUsd: z.number().nonnegative().optional(),
+  }),
   /** Written before a tool executes: an intent with no outcome after a crash is a possible duplicate. */
   z.object({
     type: z.literal('tool.intent'),

@@ -1,6 +1,7 @@
 import type { Span } from '@opentelemetry/api';
 import type { Agent } from '../agent.js';
 import { Budget, type BudgetDimension, breachError } from '../budget.js';
+import type { ContextStage } from '../context/types.js';
 import { BatonError } from '../errors.js';
 import { type GuardRunContext, guardsFor, runGuards } from '../guards/run.js';
 import type { Guard } from '../guards/types.js';
@@ -15,6 +16,7 @@ import { raceAbort } from '../util/abort.js';
 import { randomUuid } from '../util/ids.js';
 import { type LongTimer, setLongTimeout } from '../util/timers.js';
 import { audit } from './audit.js';
+import { contextPipelineOf, prepareContext } from './context-step.js';
 import { checkFinalAnswer, responseSchemaFor } from './final-answer.js';
 import {
   consumeState,
@@ -50,6 +52,8 @@ export async function executeRun<I, O>(
   resumed?: LoopState,
 ): Promise<RunResult<O>> {
   const started = performance.now();
+  // A bad pipeline is a programmer's error: thrown before anything starts, like any invalid configuration.
+  const pipeline = contextPipelineOf(agent, given);
   const options = inheritRunScope(given);
   const tracer = tracerFor(options.tracer);
   const parent = options.traceContext ?? activeContext();
@@ -138,7 +142,7 @@ export async function executeRun<I, O>(
     if (options.signal?.aborted) controller.abort(options.signal.reason);
     else options.signal?.addEventListener('abort', onCallerAbort, { once: true });
     try {
-      outcome = await loop(agent, state, options, lease, session, started, {
+      outcome = await loop(agent, state, options, lease, session, started, pipeline, {
         model: agent.config.model,
         tracer,
         parent: runContext,
@@ -208,6 +212,7 @@ async function loop(
   lease: Budget | undefined,
   journal: JournalSession | undefined,
   started: number,
+  pipeline: readonly ContextStage[] | undefined,
   model: ModelStepContext,
 ): Promise<Outcome> {
   const { signal, events } = model;
@@ -276,8 +281,17 @@ async function loop(
     if (events?.listens('step.start')) {
       events.emit({ type: 'step.start', runId: state.runId, agent: agent.name, at: Date.now(), step });
     }
+    // What the model is sent: the context pipeline's view of the transcript (which itself keeps everything).
+    let context: Awaited<ReturnType<typeof prepareContext>> | undefined;
+    if (pipeline) {
+      try {
+        context = await prepareContext(pipeline, { state, lease, journal, model, elapsedMs });
+      } catch (caught) {
+        return signal.aborted ? stopOnAbort(signal) : { status: 'failed', error: BatonError.wrap(caught) };
+      }
+    }
     const request: ModelRequest = {
-      messages: state.messages.slice(),
+      messages: context?.messages ?? state.messages.slice(),
       signal,
       role: step === 1 ? 'planning' : 'tool-selection',
     };
@@ -293,7 +307,7 @@ async function loop(
       response = toResponse(recorded);
     } else {
       try {
-        response = await callModel(request, model);
+        response = await callModel(request, model, context?.attributes);
       } catch (caught) {
         return signal.aborted ? stopOnAbort(signal) : { status: 'failed', error: BatonError.wrap(caught) };
       }
@@ -355,6 +369,12 @@ async function loop(
       if (check.ok && guards && guards.output.length > 0) {
         const checked = await runGuards(guards.output, 'output', check.output, guards.context);
         if (checked.tripped) return { status: 'guardrail_tripped', error: checked.error };
+        // The answer's text in the result (`partial.text`) is the rewritten one too: a redaction that
+        // held for `output` only would leave the card number one field away.
+        if (checked.rewrittenBy.length > 0) {
+          state.lastText =
+            typeof checked.value === 'string' ? checked.value : (JSON.stringify(checked.value) ?? '');
+        }
         return { status: 'completed', output: checked.value };
       }
       if (check.ok) return { status: 'completed', output: check.output };
@@ -397,6 +417,7 @@ function guardContextOf(
   if (!options.guardrails && !agent.config.guardrails) return undefined;
   const context: GuardRunContext = { runId: state.runId, agent: agent.name, signal, events };
   if (options.userId !== undefined) context.userId = options.userId;
+  if (options.tenantId !== undefined) context.tenantId = options.tenantId;
   return {
     input: guardsFor('input', options.guardrails, agent.config.guardrails),
     output: guardsFor('output', options.guardrails, agent.config.guardrails),
@@ -572,4 +593,5 @@ function annotateRunSpan(span: Span, agent: Agent, state: LoopState, options: Ru
   if (options.parentRunId) span.setAttribute(BatonAttr.PARENT_RUN_ID, options.parentRunId);
   if (options.sessionId) span.setAttribute(GenAI.CONVERSATION_ID, options.sessionId);
   if (options.userId) span.setAttribute(BatonAttr.USER_ID, options.userId);
+  if (options.tenantId) span.setAttribute(BatonAttr.TENANT_ID, options.tenantId);
 }

@@ -1,4 +1,4 @@
-import type { Context, Tracer } from '@opentelemetry/api';
+import type { Attributes, Context, Tracer } from '@opentelemetry/api';
 import { abortReason, BatonError } from '../errors.js';
 import type { RunEventSink } from '../events/emitter.js';
 import type { Model, ModelRequest, ModelResponse } from '../model/types.js';
@@ -24,7 +24,12 @@ export interface ModelStepContext {
  * text as it arrives), otherwise asks for the whole response. The run's signal bounds the call even when a
  * custom model ignores it. Failures come back as BatonError.
  */
-export function callModel(request: ModelRequest, ctx: ModelStepContext): Promise<ModelResponse> {
+export function callModel(
+  request: ModelRequest,
+  ctx: ModelStepContext,
+  /** Extra attributes of the `chat` span (what the context pipeline did to this request). */
+  attributes?: Attributes,
+): Promise<ModelResponse> {
   const { model } = ctx;
   const span = startSpan(ctx.tracer, `chat ${model.id}`, ctx.parent);
   const recording = span.isRecording();
@@ -36,6 +41,7 @@ export function callModel(request: ModelRequest, ctx: ModelStepContext): Promise
       [BatonAttr.RUN_ID]: ctx.runId,
       [BatonAttr.STEP]: ctx.step,
     });
+    if (attributes) span.setAttributes(attributes);
     if (request.maxOutputTokens !== undefined)
       span.setAttribute(GenAI.REQUEST_MAX_TOKENS, request.maxOutputTokens);
     if (request.temperature !== undefined) span.setAttribute(GenAI.REQUEST_TEMPERATURE, request.temperature);

@@ -15,6 +15,8 @@ export interface RunScope {
   /** Aborts when the caller run stops (timeout, abort, kill). */
   readonly signal: AbortSignal;
   readonly userId?: string;
+  /** The caller run's tenant: a remote agent called from a tool sends it in the envelope. */
+  readonly tenantId?: string;
   readonly sessionId?: string;
 }
 
@@ -36,13 +38,14 @@ export interface ScopedOptions {
   signal?: AbortSignal;
   parentRunId?: string;
   userId?: string;
+  tenantId?: string;
   sessionId?: string;
 }
 
 /**
  * `options` completed with what a nested run inherits from the run that started it (a tool calling
- * `run()`, a team or a remote agent): the caller's ledger, its cancel signal, its run id as parent, and its
- * user. Explicit options win; outside any run the options come back as they are.
+ * `run()`, a team or a remote agent): the caller's ledger, its cancel signal, its run id as parent, its
+ * user and its tenant. Explicit options win; outside any run the options come back as they are.
  */
 export function inheritRunScope<T extends ScopedOptions>(options: T): T {
   const scope = storage.getStore();
@@ -52,6 +55,7 @@ export function inheritRunScope<T extends ScopedOptions>(options: T): T {
   if (merged.signal === undefined) merged.signal = scope.signal;
   if (merged.parentRunId === undefined) merged.parentRunId = scope.runId;
   if (merged.userId === undefined && scope.userId !== undefined) merged.userId = scope.userId;
+  if (merged.tenantId === undefined && scope.tenantId !== undefined) merged.tenantId = scope.tenantId;
   if (merged.sessionId === undefined && scope.sessionId !== undefined) merged.sessionId = scope.sessionId;
   return merged;
 }

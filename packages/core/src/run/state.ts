@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Agent } from '../agent.js';
 import type { BudgetDimension } from '../budget.js';
+import type { ContextState } from '../context/types.js';
 import { BatonError } from '../errors.js';
 import type { Message, Usage } from '../model/types.js';
 import { emptyUsage } from '../model/usage.js';
@@ -45,6 +46,8 @@ export interface LoopState {
   secrets?: Map<string, string>;
   /** Dry run: what write and destructive calls would have done. */
   previews?: CallPreview[];
+  /** The context pipeline's memory (where the preamble ends, the running summary). */
+  context?: ContextState;
 }
 
 /** Tools that returned at least one ok result (what required tools are checked against). */
@@ -72,6 +75,8 @@ export function freshState(runId: string, traceId: string, input: unknown, messa
     warned: undefined,
     lastText: undefined,
     pending: undefined,
+    // Everything prepared before the first step (system prompt, history, task) is never compacted.
+    context: { preamble: messages.length },
   };
 }
 
@@ -103,6 +108,7 @@ export function toRunState(agent: Agent, state: LoopState, key?: string): RunSta
   if (state.retries) snapshot.retries = { ...state.retries };
   if (state.retryable?.length) snapshot.retryable = [...state.retryable];
   if (state.tainted) snapshot.tainted = true;
+  if (state.context) snapshot.context = structuredClone(state.context);
   if (key !== undefined) snapshot.signature = signState(snapshot, key);
   return snapshot;
 }
@@ -153,6 +159,7 @@ export function restoreState(agent: Agent, raw: unknown, key?: string): LoopStat
   if (state.retryable) restored.retryable = state.retryable;
   if (state.id) restored.stateId = state.id;
   if (state.tainted) restored.tainted = true;
+  if (state.context) restored.context = state.context as ContextState;
   return restored;
 }
 
@@ -198,4 +205,16 @@ export const runStateSchema = z.object({
   retries: z.record(z.string(), z.number().int().nonnegative()).optional(),
   retryable: z.array(z.string()).optional(),
   tainted: z.boolean().optional(),
+  context: z
+    .object({
+      preamble: z.number().int().nonnegative(),
+      summary: z
+        .object({
+          text: z.string(),
+          through: z.number().int().nonnegative(),
+          step: z.number().int().nonnegative(),
+        })
+        .optional(),
+    })
+    .optional(),
 });

@@ -95,6 +95,8 @@ export async function executeCall(
       [BatonAttr.RUN_ID]: state.runId,
       [BatonAttr.STEP]: state.step,
     });
+    if (ctx.options.tenantId !== undefined) span.setAttribute(BatonAttr.TENANT_ID, ctx.options.tenantId);
+    if (ctx.options.userId !== undefined) span.setAttribute(BatonAttr.USER_ID, ctx.options.userId);
     if (prepared.tool) span.setAttribute(BatonAttr.TOOL_RISK, prepared.tool.risk);
     if (possibleDuplicate) span.setAttribute('baton.tool.possible_duplicate', true);
     if (ctx.options.captureContent)
@@ -133,6 +135,7 @@ export async function executeCall(
       budget: ctx.budget,
       credentials: credentialsFor(state, ctx.options, agent.name, call.name),
     };
+    if (ctx.options.tenantId !== undefined) invocation.tenantId = ctx.options.tenantId;
     if (ctx.options.userId !== undefined) invocation.userId = ctx.options.userId;
     if (ctx.options.sessionId !== undefined) invocation.sessionId = ctx.options.sessionId;
     if (possibleDuplicate) invocation.possibleDuplicate = true;
@@ -302,8 +305,10 @@ async function heldBack(
 }
 
 function dryRunContext(call: ToolCall, ctx: ToolStepContext): ToolContext {
-  const { state } = ctx;
+  const { state, options } = ctx;
   return {
+    ...(options.tenantId === undefined ? {} : { tenantId: options.tenantId }),
+    ...(options.userId === undefined ? {} : { userId: options.userId }),
     signal: ctx.signal,
     runId: state.runId,
     agent: ctx.agent.name,

@@ -2,6 +2,7 @@ import type { Context, Tracer } from '@opentelemetry/api';
 import type { ApprovalStore } from '../approvals/types.js';
 import type { AuditLog } from '../audit/log.js';
 import type { Budget } from '../budget.js';
+import type { ContextStage, ContextState } from '../context/types.js';
 import type { BatonErrorJSON } from '../errors.js';
 import type { RunEventSink } from '../events/emitter.js';
 import type { Guardrails } from '../guards/types.js';
@@ -229,6 +230,11 @@ export interface RunOptions {
   memory?: MemoryStore;
   /** Earlier conversation to continue from. */
   history?: Message[];
+  /**
+   * The context pipeline of this run, replacing the agent's (`defineAgent({ context })`); `[]` turns it
+   * off. A stage that brings a tool (the scratchpad) must also be on the agent, which owns its tools.
+   */
+  context?: readonly ContextStage[];
 }
 
 /** Anything that runs like an agent: a local agent, a remote proxy over the bus, a team. */
@@ -279,4 +285,9 @@ export interface RunState {
   tainted?: boolean;
   /** The step's tool calls that wait for a decision, when paused for approval. */
   pending?: { toolCalls: ToolCall[]; awaiting: string[]; decided: Record<string, ApprovalDecision> };
+  /**
+   * The context pipeline's memory: where the preamble ends and the summary of the earliest turns, so the
+   * resumed run sends the same context. `messages` is always the whole conversation, never the compacted one.
+   */
+  context?: ContextState;
 }

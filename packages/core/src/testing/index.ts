@@ -26,3 +26,5 @@ export {
 // How late timers fire right now, for margins that must hold on a loaded machine.
 export { timerLag } from './timing.js';
 export { toolContext } from './tool-context.js';
+// The providers' wire rules (what OpenAI and Anthropic reject with a 400), checked on request bodies.
+export { checkAnthropicWire, checkOpenAIWire, checkWireRules, type WireViolation } from './wire-rules.js';

@@ -16,7 +16,7 @@ export interface ToolRetryPolicy {
 export interface ToolRateLimit {
   /** Calls allowed per run. */
   perRun?: number;
-  /** Calls allowed per rolling minute, across every run in this process. */
+  /** Calls allowed per rolling minute, across every run of one tenant in this process. */
   perMinute?: number;
 }
 
@@ -51,6 +51,13 @@ export interface ToolContext {
    * A secret handed out here is redacted from the tool's result, the journal, events and spans.
    */
   credentials: ToolCredentials;
+  /**
+   * The tenant the run belongs to (`RunOptions.tenantId`; for a remote member, the tenant its envelope
+   * carried, which is the bus namespace). Scope whatever the tool reads or writes by it.
+   */
+  tenantId?: string;
+  /** The user the run acts for (`RunOptions.userId`; for a remote member, from its envelope). */
+  userId?: string;
 }
 
 export interface ToolCredentials {

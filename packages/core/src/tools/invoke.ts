@@ -19,6 +19,8 @@ export interface ToolInvocation {
   callCounts: Record<string, number>;
   /** The run's lease; runs the tool starts draw from it. */
   budget: Budget | undefined;
+  /** The run's tenant: it scopes the tool's result cache and rate-limit window, and reaches the tool. */
+  tenantId?: string;
   userId?: string;
   sessionId?: string;
   /** The call was started before without a recorded outcome (see ToolContext.possibleDuplicate). */
@@ -34,8 +36,19 @@ export interface ToolOutcome {
 
 type CacheEntry = { data: unknown };
 const caches = new WeakMap<AnyTool, LRUCache<string, CacheEntry>>();
-const minuteWindows = new WeakMap<AnyTool, number[]>();
+/** Per tool, the call times of the last minute per tenant (`''` for runs without one). */
+const minuteWindows = new WeakMap<AnyTool, Map<string, number[]>>();
 const MINUTE = 60_000;
+
+/**
+ * The cache key of a call: the tenant, then the canonical arguments. Two tenants calling the same tool
+ * with the same arguments must never see each other's results (a tool may read tenant-scoped data
+ * through its context); the length prefix keeps any tenant id from running into the arguments.
+ */
+function cacheKeyOf(tenantId: string | undefined, args: unknown): string {
+  const tenant = tenantId ?? '';
+  return `${tenant.length}:${tenant}|${canonicalJson(args)}`;
+}
 
 /**
  * Runs a tool whose arguments are already valid: rate limits, cache, per-attempt timeout through the
@@ -46,7 +59,7 @@ export async function invokeTool(tool: AnyTool, args: unknown, call: ToolInvocat
   const limited = checkRateLimit(tool, call);
   if (limited) return { result: limited, attempts: 0, cached: false };
 
-  const cacheKey = tool.cache ? canonicalJson(args) : undefined;
+  const cacheKey = tool.cache ? cacheKeyOf(call.tenantId, args) : undefined;
   const cache = tool.cache ? cacheFor(tool) : undefined;
   if (cache && cacheKey !== undefined) {
     const hit = cache.get(cacheKey);
@@ -114,6 +127,8 @@ function attemptOnce(
       idempotencyKey: `${call.runId}:${call.toolCallId}`,
       possibleDuplicate: call.possibleDuplicate === true,
       credentials: call.credentials,
+      ...(call.tenantId === undefined ? {} : { tenantId: call.tenantId }),
+      ...(call.userId === undefined ? {} : { userId: call.userId }),
       get signal(): AbortSignal {
         if (!controller) {
           controller = new AbortController();
@@ -131,6 +146,7 @@ function attemptOnce(
       get signal(): AbortSignal {
         return context.signal;
       },
+      ...(call.tenantId === undefined ? {} : { tenantId: call.tenantId }),
       ...(call.userId === undefined ? {} : { userId: call.userId }),
       ...(call.sessionId === undefined ? {} : { sessionId: call.sessionId }),
     };
@@ -185,8 +201,16 @@ function checkRateLimit(tool: AnyTool, call: ToolInvocation): ToolResult | undef
   }
   if (limit.perMinute !== undefined) {
     const now = Date.now();
-    const window = (minuteWindows.get(tool) ?? []).filter((at) => now - at < MINUTE);
-    minuteWindows.set(tool, window);
+    // One window per tenant: a busy tenant cannot use up another's calls (nor learn how busy it is).
+    let windows = minuteWindows.get(tool);
+    if (!windows) {
+      windows = new Map();
+      minuteWindows.set(tool, windows);
+    }
+    const tenant = call.tenantId ?? '';
+    if (windows.size > MAX_IDLE_WINDOWS) forgetIdle(windows, now);
+    const window = (windows.get(tenant) ?? []).filter((at) => now - at < MINUTE);
+    windows.set(tenant, window);
     if (window.length >= limit.perMinute) {
       const waitMs = MINUTE - (now - (window[0] as number));
       return toolFailure(
@@ -202,6 +226,16 @@ function checkRateLimit(tool: AnyTool, call: ToolInvocation): ToolResult | undef
   }
   call.callCounts[tool.name] = used + 1;
   return undefined;
+}
+
+/** Tenants past this many per tool: windows with no call in the last minute are dropped. */
+const MAX_IDLE_WINDOWS = 256;
+
+function forgetIdle(windows: Map<string, number[]>, now: number): void {
+  for (const [tenant, window] of windows) {
+    const last = window.at(-1);
+    if (last === undefined || now - last >= MINUTE) windows.delete(tenant);
+  }
 }
 
 function cacheFor(tool: AnyTool): LRUCache<string, CacheEntry> {

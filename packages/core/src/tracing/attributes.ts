@@ -49,7 +49,15 @@ export const BatonAttr = {
   TOOL_TRUNCATED: 'baton.tool.truncated',
   FALLBACK_FROM: 'baton.model.fallback_from',
   USER_ID: 'baton.user.id',
+  TENANT_ID: 'baton.tenant.id',
   TEAM: 'baton.team',
   STOP_REASON: 'baton.stop_reason',
   ROUNDS: 'baton.rounds',
+  /** On a `chat` span: tokens of the whole transcript, and of what the context pipeline sent instead. */
+  CONTEXT_TOKENS_BEFORE: 'baton.context.tokens_before',
+  CONTEXT_TOKENS_AFTER: 'baton.context.tokens_after',
+  /** On a `chat` span: the context stages that changed what was sent, in order. */
+  CONTEXT_STAGES: 'baton.context.stages',
+  /** On a `chat` span: the call wrote a context summary (the summarizer's own call). */
+  CONTEXT_SUMMARY: 'baton.context.summary',
 } as const;
