@@ -51,6 +51,13 @@ export interface Envelope<P = unknown> {
   attempt: number;
   /** Handoffs between this message and the original request. */
   hop: number;
+  /**
+   * The tenant the work belongs to (the caller's `RunOptions.tenantId`, else the bus namespace). A worker
+   * refuses an invocation for another tenant than its namespace; absent (an older peer), the namespace's.
+   */
+  tenant?: string;
+  /** The user the work is done for (the caller's `RunOptions.userId`), when there is one. */
+  user?: string;
   payload: P;
 }
 
@@ -71,6 +78,8 @@ export const envelopeSchema = z.object({
   budget: budgetRemainingSchema,
   attempt: z.number().int().min(1),
   hop: z.number().int().min(0),
+  tenant: id.optional(),
+  user: id.optional(),
   payload: z.unknown().optional(),
 });
 
@@ -115,6 +124,9 @@ export function readEnvelope(value: unknown): Envelope | undefined {
   if (!isBudget(e.budget)) return undefined;
   if (!(Number.isSafeInteger(e.attempt) && (e.attempt as number) >= 1)) return undefined;
   if (!(Number.isSafeInteger(e.hop) && (e.hop as number) >= 0)) return undefined;
+  // Optional since v1 went out: older peers omit them, and then the namespace stands for the tenant.
+  if (e.tenant !== undefined && !isId(e.tenant)) return undefined;
+  if (e.user !== undefined && !isId(e.user)) return undefined;
   return value as unknown as Envelope;
 }
 

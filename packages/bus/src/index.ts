@@ -75,7 +75,28 @@ export {
   type WaitForAgentOptions,
   waitForAgent,
 } from './registry.js';
-export { DEFAULT_NAMESPACE, jetstreamNames, subjects } from './subjects.js';
+export { DEFAULT_NAMESPACE, jetstreamNames, kvBuckets, subjects } from './subjects.js';
+export { natsServerConfig, userPermissions } from './tenancy/config.js';
+export {
+  covers,
+  durableInboxPrefix,
+  mergePermissions,
+  rolePermissions,
+  type SubjectPermissions,
+  tenantInboxPrefix,
+} from './tenancy/permissions.js';
+export {
+  DEFAULT_RESPONSE_WINDOW_SECONDS,
+  DEFAULT_TENANT_JETSTREAM,
+  type NatsTenancy,
+  type NatsTenancyInput,
+  type NatsTenant,
+  type NatsTenantUser,
+  natsTenancySchema,
+  parseNatsTenancy,
+  TENANT_ROLES,
+  type TenantRole,
+} from './tenancy/schema.js';
 export { extractTraceContext, HEADER, injectTraceContext, Messaging } from './trace-context.js';
 export type { HandlerErrorListener } from './transport/handler-errors.js';
 export {
@@ -84,7 +105,14 @@ export {
   InProcessBus,
   type InProcessBusOptions,
 } from './transport/in-process.js';
-export { NatsBus, type NatsBusOptions, type NatsBusWrapOptions } from './transport/nats.js';
+export {
+  NatsBus,
+  type NatsBusOptions,
+  type NatsBusWrapOptions,
+  type PermissionDenial,
+  permissionDenial,
+  permissionDenied,
+} from './transport/nats.js';
 export type {
   Bus,
   BusHandler,

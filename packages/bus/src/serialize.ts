@@ -132,10 +132,22 @@ function routeJson(envelope: Envelope): string | undefined {
   return written;
 }
 
+/** `,"tenant":…,"user":…` of an envelope ('' without them), or undefined when one needs escaping. */
+function identityJson(envelope: Envelope): string | undefined {
+  const { tenant, user } = envelope;
+  if (tenant === undefined && user === undefined) return '';
+  if ((tenant !== undefined && !isVerbatim(tenant)) || (user !== undefined && !isVerbatim(user))) {
+    return undefined;
+  }
+  return `${tenant === undefined ? '' : `,"tenant":"${tenant}"`}${user === undefined ? '' : `,"user":"${user}"`}`;
+}
+
 /** JSON of a (valid) envelope. */
 export function envelopeJson(envelope: Envelope): string {
   const { id, runId, correlationId, causationId, deadline } = envelope;
+  const identity = identityJson(envelope);
   const route =
+    identity !== undefined &&
     isVerbatim(id) &&
     isVerbatim(runId) &&
     isVerbatim(correlationId) &&
@@ -149,7 +161,7 @@ export function envelopeJson(envelope: Envelope): string {
     `{"v":1,"id":"${id}",${route},"runId":"${runId}","correlationId":"${correlationId}"` +
     `,"causationId":${causationId === null ? 'null' : `"${causationId}"`}` +
     `,"deadline":${deadline === null ? 'null' : jsonNumber(deadline)},"budget":${budgetJson(envelope.budget)}` +
-    `,"attempt":${jsonNumber(envelope.attempt)},"hop":${jsonNumber(envelope.hop)}` +
+    `,"attempt":${jsonNumber(envelope.attempt)},"hop":${jsonNumber(envelope.hop)}${identity}` +
     (body === undefined ? '}' : `,"payload":${body}}`)
   );
 }

@@ -24,7 +24,8 @@ export function resolveNamespace(where: string, namespace: string | undefined): 
 }
 
 /**
- * Every subject Baton uses. `<ns>` is the tenant: NATS permissions on `baton.<ns>.>` isolate tenants.
+ * Every subject Baton uses. `<ns>` is the tenant: `natsServerConfig` (tenancy/) puts each tenant in its own
+ * NATS account and grants its users these subjects of their own namespace only.
  * Durable invocations use their own subject so a JetStream stream never captures (and acks) core requests.
  */
 export const subjects = {
@@ -67,4 +68,15 @@ export const jetstreamNames = {
   journalStream: (ns: string) => `BATON_${ns}_JOURNAL`,
   approvalsBucket: (ns: string) => `BATON_${ns}_APPROVALS`,
   auditStream: (ns: string) => `BATON_${ns}_AUDIT`,
+  /** Long-term memory (natsMemoryStore): one bucket per tenant, whatever the memory namespaces inside. */
+  memoryBucket: (ns: string) => `BATON_${ns}_MEMORY`,
 } as const;
+
+/** The KV bucket names of a namespace (their streams are `KV_<bucket>`, their subjects `$KV.<bucket>.>`). */
+export function kvBuckets(ns: string): { results: string; approvals: string; memory: string } {
+  return {
+    results: jetstreamNames.resultsBucket(ns),
+    approvals: jetstreamNames.approvalsBucket(ns),
+    memory: jetstreamNames.memoryBucket(ns),
+  };
+}

@@ -1,10 +1,13 @@
 import { BatonError, type HandoffContract } from '@baton/core';
 import { exceedsBytes } from '../bytes.js';
 import { decodeEnvelope, type Envelope, parseContractId } from '../envelope.js';
+import { boundedPrimitive, quote } from '../quote.js';
 import { checkInput } from './contract-checks.js';
 
 export interface AdmissionRules {
   agent: string;
+  /** The one tenant this worker serves (its namespace): an envelope naming another is refused. */
+  tenant?: string;
   contract: HandoffContract;
   maxPayload: number;
   maxHops: number;
@@ -16,7 +19,7 @@ export type Admission =
 
 /**
  * Every check an invocation passes before it may run, cheapest first: size, JSON, envelope v1, kind,
- * addressee, contract name and version, hop limit, deadline, and the input against the contract.
+ * tenant, addressee, contract name and version, hop limit, deadline, and the input against the contract.
  */
 export function admit(
   message: { size: number; string(): string },
@@ -42,6 +45,9 @@ export function admit(
         details: { reason: 'kind', kind: envelope.kind },
       }),
     );
+  }
+  if (rules.tenant !== undefined && envelope.tenant !== undefined && envelope.tenant !== rules.tenant) {
+    return rejected(envelope, tenantMismatch(envelope.tenant, rules.tenant));
   }
   if (envelope.to !== rules.agent) {
     return rejected(
@@ -95,6 +101,18 @@ export function admit(
   }
   const checked = checkInput(contract, envelope.payload);
   return checked.ok ? { ok: true, envelope, input: checked.input } : rejected(envelope, checked.error);
+}
+
+/**
+ * An envelope for another tenant than the worker's. NATS accounts keep tenants apart on the wire; this is
+ * the same rule one layer up, for deployments that share an account (or a misconfigured caller): work is
+ * never run under a tenant id the worker does not serve, so tools, caches and audit records never mix.
+ */
+export function tenantMismatch(got: string, served: string): BatonError {
+  return new BatonError('TENANT_MISMATCH', `This worker serves tenant "${served}", not ${quote(got)}`, {
+    details: { tenant: boundedPrimitive(got), served },
+    hint: 'Call it with RunOptions.tenantId equal to the bus namespace (or leave tenantId unset)',
+  });
 }
 
 function rejected(envelope: Envelope, error: BatonError): Admission {

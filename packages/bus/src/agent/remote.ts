@@ -163,8 +163,11 @@ class RemoteCall {
       budget: remaining,
       attempt: 1,
       hop,
+      // The tenant defaults to the namespace: the worker serves exactly that tenant and refuses others.
+      tenant: options.tenantId ?? settings.namespace,
       payload: checked.input,
     };
+    if (options.userId !== undefined) envelope.user = options.userId;
     let data: string;
     try {
       data = encodeEnvelope(envelope);
@@ -215,7 +218,7 @@ class RemoteCall {
     } catch (caught) {
       const error = BatonError.wrap(caught);
       if (error.code === 'DEADLINE_EXCEEDED' || error.code === 'BUS_DISCONNECTED')
-        this.cancel(runId, id, error);
+        this.cancel(runId, id, error, envelope.tenant);
       result = localResult({
         ...this.base(runId),
         ...resultIds(span),
@@ -257,7 +260,7 @@ class RemoteCall {
     let grace: NodeJS.Timeout | undefined;
     const onAbort = () => {
       const reason = abortReasonOf(callerSignal);
-      this.cancel(runId, delivery.envelope.id, reason);
+      this.cancel(runId, delivery.envelope.id, reason, delivery.envelope.tenant);
       const wait = Math.max(0, Math.min(this.settings.cancelGraceMs, delivery.deadline - Date.now()));
       grace = setTimeout(() => internal.abort(reason), timerDelay(wait));
     };
@@ -294,7 +297,7 @@ class RemoteCall {
   }
 
   /** Tells the worker to stop the run; best effort (the worker may already be done). */
-  private cancel(runId: string, invocationId: string, reason: BatonError): void {
+  private cancel(runId: string, invocationId: string, reason: BatonError, tenant: string | undefined): void {
     const id = nextId();
     const envelope: Envelope<{ reason: ReturnType<BatonError['toJSON']> }> = {
       v: 1,
@@ -312,6 +315,7 @@ class RemoteCall {
       hop: 0,
       payload: { reason: reason.toJSON() },
     };
+    if (tenant !== undefined) envelope.tenant = tenant;
     try {
       this.bus.publish(subjects.runCancel(this.settings.namespace, runId), encodeEnvelope(envelope));
     } catch {

@@ -22,7 +22,7 @@ function answer<P>(
   payload: P,
 ): Envelope<P> {
   const id = nextId();
-  return {
+  const envelope: Envelope<P> = {
     v: 1,
     id,
     kind,
@@ -38,6 +38,10 @@ function answer<P>(
     hop: request?.hop ?? 0,
     payload,
   };
+  // An answer belongs to the tenant and user of what it answers (results, errors, events alike).
+  if (request?.tenant !== undefined) envelope.tenant = request.tenant;
+  if (request?.user !== undefined) envelope.user = request.user;
+  return envelope;
 }
 
 export function resultEnvelope(from: string, request: Envelope, result: RunResult): Envelope<RunResult> {

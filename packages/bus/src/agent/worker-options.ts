@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { type ApprovalStore, BatonError, type HandoffContract, type RunJournal } from '@baton/core';
+import {
+  type ApprovalStore,
+  type AuditLog,
+  BatonError,
+  type HandoffContract,
+  type RunJournal,
+} from '@baton/core';
 import type { Tracer } from '@opentelemetry/api';
 import type { Envelope } from '../envelope.js';
 import type { AgentInfo } from '../registry.js';
@@ -50,6 +56,13 @@ export interface ServeAgentOptions<I = unknown, O = unknown> {
   approvalTimeoutMs?: number;
   /** Signs the RunStates of paused runs (default BATON_STATE_KEY). */
   stateKey?: string;
+  /**
+   * Audit every run this worker serves: its records carry the tenant and user of the invocation's
+   * envelope (see RunOptions.audit).
+   */
+  audit?: AuditLog;
+  /** Redacts tool arguments before they are audited (see RunOptions.auditRedact). */
+  auditRedact?: (args: unknown) => unknown;
 }
 
 export interface AgentWorker {

@@ -27,7 +27,7 @@ import { type AgentInfo, heartbeatEnvelope } from '../registry.js';
 import { checkToken, isSubjectToken, resolveNamespace, subjects } from '../subjects.js';
 import { busTracer, endSpan, extractTraceContext, HEADER, MessagingSpans } from '../trace-context.js';
 import type { Bus, BusHeaders, BusMessage, BusSubscription } from '../transport/types.js';
-import { type Admission, type AdmissionRules, admit } from './admit.js';
+import { type Admission, type AdmissionRules, admit, tenantMismatch } from './admit.js';
 import { runInInvocation } from './context.js';
 import { checkOutput } from './contract-checks.js';
 import { type ControlAck, readCancel, readKill, readRegistryQuery } from './control-messages.js';
@@ -70,9 +70,7 @@ export class Worker implements AgentWorker {
   /** What every invocation is checked against. */
   readonly rules: AdmissionRules;
   /** Journal, approvals and state key every run gets, when the worker was given them. */
-  private readonly durability:
-    | Pick<RunOptions, 'journal' | 'approvals' | 'approvalTimeoutMs' | 'stateKey'>
-    | undefined;
+  private readonly durability: Durability | undefined;
   /**
    * Core replies published lately, for callers that lost theirs to a reconnect. Only on a bus that can
    * disconnect: in process there is nothing to recover.
@@ -142,6 +140,7 @@ export class Worker implements AgentWorker {
     this.recent = bus.transport === 'nats' ? new RecentResults() : undefined;
     this.rules = {
       agent: this.name,
+      tenant: this.namespace,
       contract: handoff,
       maxPayload: positiveInteger(where, 'maxPayload', options.maxPayload, bus.maxPayload),
       maxHops: positiveInteger(where, 'maxHops', options.maxHops, DEFAULT_MAX_HOPS),
@@ -406,7 +405,10 @@ export class Worker implements AgentWorker {
         return control.signal;
       },
       budget: Budget.fromRemaining(envelope.budget),
+      // Admission refused any other tenant; an envelope from an older peer names none: the namespace's.
+      tenantId: envelope.tenant ?? this.namespace,
     };
+    if (envelope.user !== undefined) options.userId = envelope.user;
     const durability = this.durability;
     if (durability) Object.assign(options, durability);
     // Without a trace (no SDK, no incoming context) the agent starts its own; nothing to pass down.
@@ -482,6 +484,7 @@ export class Worker implements AgentWorker {
       this.guard.refuse(message, cancel.error, cancel.envelope, true);
       return;
     }
+    if (this.foreignTenant(message, cancel.envelope)) return;
     const control = this.runs.get(cancel.value.runId);
     control?.abort(cancel.value.reason);
     this.acknowledge(message, cancel.envelope, 'cancel', control !== undefined);
@@ -494,6 +497,7 @@ export class Worker implements AgentWorker {
       this.guard.refuse(message, kill.error, kill.envelope, true);
       return;
     }
+    if (this.foreignTenant(message, kill.envelope)) return;
     if (kill.value.agent !== undefined && kill.value.agent !== this.name) {
       this.acknowledge(message, kill.envelope, 'kill', false);
       return;
@@ -503,6 +507,13 @@ export class Worker implements AgentWorker {
     for (const control of this.runs.values()) control.abort(reason);
     this.announce();
     this.acknowledge(message, kill.envelope, 'kill', true);
+  }
+
+  /** True (and the message refused) when a control envelope names another tenant than this worker's. */
+  private foreignTenant(message: BusMessage, envelope: Envelope): boolean {
+    if (envelope.tenant === undefined || envelope.tenant === this.namespace) return false;
+    this.guard.refuse(message, tenantMismatch(envelope.tenant, this.namespace), envelope, true);
+    return true;
   }
 
   /** Every message gets an answer when it asks for one: a cancel or kill that was read says so. */
@@ -592,12 +603,18 @@ class CoreReply implements ReplyChannel {
   }
 }
 
-function durabilityOf(
-  options: ServeAgentOptions,
-): Pick<RunOptions, 'journal' | 'approvals' | 'approvalTimeoutMs' | 'stateKey'> | undefined {
-  const { journal, approvals, approvalTimeoutMs, stateKey } = options;
-  if (!journal && !approvals && stateKey === undefined) return undefined;
-  const durability: Pick<RunOptions, 'journal' | 'approvals' | 'approvalTimeoutMs' | 'stateKey'> = {};
+/** What a worker adds to every run it serves, when it was given it. */
+type Durability = Pick<
+  RunOptions,
+  'journal' | 'approvals' | 'approvalTimeoutMs' | 'stateKey' | 'audit' | 'auditRedact'
+>;
+
+function durabilityOf(options: ServeAgentOptions): Durability | undefined {
+  const { journal, approvals, approvalTimeoutMs, stateKey, audit, auditRedact } = options;
+  if (!journal && !approvals && stateKey === undefined && !audit) return undefined;
+  const durability: Durability = {};
+  if (audit) durability.audit = audit;
+  if (auditRedact) durability.auditRedact = auditRedact;
   if (journal) durability.journal = journal;
   if (approvals) durability.approvals = approvals;
   if (approvalTimeoutMs !== undefined) durability.approvalTimeoutMs = approvalTimeoutMs;

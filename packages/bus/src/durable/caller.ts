@@ -1,13 +1,15 @@
 import { BatonError } from '@baton/core';
 import { type JetStreamClient, jetstream } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
+import { createInbox } from '@nats-io/transport-node';
 import type { Delivery, RemoteDurableOptions, Sender } from '../agent/remote-types.js';
 import { errorEnvelope } from '../agent/replies.js';
 import { encodeUtf8, messageOf } from '../bytes.js';
 import { encodeEnvelope } from '../envelope.js';
 import { jetstreamNames, subjects } from '../subjects.js';
+import { durableInboxPrefix } from '../tenancy/permissions.js';
 import { HEADER } from '../trace-context.js';
-import { toNatsHeaders } from '../transport/nats.js';
+import { permissionDenial, permissionDenied, toNatsHeaders } from '../transport/nats.js';
 import { PendingRequests } from '../transport/pending.js';
 import type { Bus, BusMessage, BusSubscription } from '../transport/types.js';
 import { type ResultRecord, readResultRecord, requireNats } from './infra.js';
@@ -24,7 +26,9 @@ export function durableSender(bus: Bus, namespace: string, options: RemoteDurabl
   const nats = requireNats(bus, 'remoteAgent');
   const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
   const js: JetStreamClient = jetstream(nats.connection);
-  const pending = new PendingRequests(`${bus.createInbox()}.`);
+  // Under `<inbox prefix>.durable`: a durable reply is published to a subject the caller names in a header,
+  // and a tenant's workers may publish by grant only there (see tenancy/permissions.ts).
+  const pending = new PendingRequests(`${createInbox(durableInboxPrefix(nats.inboxPrefix))}.`);
   const waiting = new Map<string, { id: string; since: number }>();
   let results: Promise<KV | undefined> | undefined;
   let inbox: BusSubscription | undefined;
@@ -125,6 +129,9 @@ async function publishUntilAccepted(
       }
       if (isClosed(error))
         throw new BatonError('BUS_CLOSED', 'The NATS connection is closed', { cause: error });
+      // Retrying cannot help a user the server refuses: fail now, not at the deadline.
+      const denial = permissionDenial(error) ?? permissionDenial((error as { cause?: unknown })?.cause);
+      if (denial) throw permissionDenied(denial);
       await new Promise((resolve) => setTimeout(resolve, Math.min(250, Math.max(0, left))));
     }
   }

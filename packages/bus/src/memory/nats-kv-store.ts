@@ -8,10 +8,16 @@ import {
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { z } from 'zod';
+import { jetstreamNames, resolveNamespace } from '../subjects.js';
 import { NatsBus } from '../transport/nats.js';
 
 export interface NatsMemoryStoreOptions {
-  /** KV bucket name (default `baton_memory`). */
+  /**
+   * The tenant (default `default`): the bucket is `BATON_<ns>_MEMORY`, so two tenants never share a key
+   * even on one NATS account (with `natsServerConfig`, each tenant's JetStream is its own anyway).
+   */
+  namespace?: string;
+  /** KV bucket name (default `BATON_<namespace>_MEMORY`). */
   bucket?: string;
   /** Server-side cap on how long any record is kept, whatever its own TTL (default: none). */
   maxAgeMs?: number;
@@ -51,7 +57,8 @@ export class NatsKvMemoryStore implements MemoryStore {
     source: NatsBus | NatsConnection,
     options: NatsMemoryStoreOptions = {},
   ): Promise<NatsKvMemoryStore> {
-    const bucket = options.bucket ?? 'baton_memory';
+    const bucket =
+      options.bucket ?? jetstreamNames.memoryBucket(resolveNamespace('natsMemoryStore', options.namespace));
     if (!BUCKET.test(bucket)) {
       throw new BatonError(
         'CONFIG_INVALID',

@@ -28,3 +28,19 @@ export {
   type NatsServerOptions,
   startNatsServer,
 } from './nats-server.js';
+export {
+  eventually,
+  type Refusal,
+  refusalOf,
+  TenantClient,
+  type TenantCredentials,
+} from './tenancy/client.js';
+export {
+  type CrossTenantProbeOptions,
+  type CrossTenantReport,
+  type ProbeAttempt,
+  type ProbeKind,
+  type ProbeOutcome,
+  probeCrossTenant,
+} from './tenancy/probe.js';
+export { PROBE_AGENT, PROBE_RUN, Victim, type VictimStream } from './tenancy/victim.js';

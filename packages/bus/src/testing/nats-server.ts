@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -14,6 +14,11 @@ export interface NatsServerOptions {
   readyTimeoutMs?: number;
   /** Extra command-line arguments for nats-server. */
   args?: readonly string[];
+  /**
+   * A configuration file's text (e.g. from `natsServerConfig`): written to a temporary file (removed by
+   * `stop()`) and passed with `-c`. The port, address and JetStream store given here still win.
+   */
+  config?: string;
 }
 
 export interface NatsServer {
@@ -98,13 +103,24 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   installExitHook();
   const bin = findNatsServer();
   const storeDir = options.jetstream ? mkdtempSync(join(tmpdir(), 'baton-nats-')) : undefined;
+  const configDir =
+    options.config === undefined ? undefined : mkdtempSync(join(tmpdir(), 'baton-nats-conf-'));
+  const configFile = configDir === undefined ? undefined : join(configDir, 'nats-server.conf');
+  // Owner-only: a configuration holds the users' passwords.
+  if (configFile !== undefined) writeFileSync(configFile, options.config as string, { mode: 0o600 });
+  const cleanUp = () => {
+    if (storeDir) rmSync(storeDir, { recursive: true, force: true });
+    if (configDir) rmSync(configDir, { recursive: true, force: true });
+  };
   const readyTimeoutMs = options.readyTimeoutMs ?? 10_000;
   let port = options.port ?? (await freePort());
   let child: ChildProcess | undefined;
   let stopped = false;
 
   const launch = async (): Promise<void> => {
-    const args = ['-a', '127.0.0.1', '-p', String(port)];
+    // The config first: command-line flags after it override what it says (port, address, store).
+    const args = configFile === undefined ? [] : ['-c', configFile];
+    args.push('-a', '127.0.0.1', '-p', String(port));
     if (storeDir) args.push('-js', '-sd', storeDir);
     args.push(...(options.args ?? []));
     const proc = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -135,7 +151,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       break;
     } catch (error) {
       if (options.port !== undefined || attempt >= 3) {
-        if (storeDir) rmSync(storeDir, { recursive: true, force: true });
+        cleanUp();
         throw error;
       }
       port = await freePort();
@@ -171,7 +187,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       if (stopped) return;
       stopped = true;
       if (child) await terminate(child, 'SIGTERM');
-      if (storeDir) rmSync(storeDir, { recursive: true, force: true });
+      cleanUp();
     },
   };
   return server;

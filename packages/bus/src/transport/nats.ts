@@ -53,6 +53,12 @@ export interface NatsBusOptions {
   reconnectTimeWaitMs?: number;
   /** Reconnect attempts per server before giving up; -1 (default) retries forever. */
   maxReconnectAttempts?: number;
+  /**
+   * Prefix of every reply subject this bus (and JetStream on its connection) listens on (default
+   * `_INBOX`). A user of a tenant config from `natsServerConfig` may subscribe only to its tenant's
+   * prefix: pass `tenantInboxPrefix(namespace)`, or requests never get their replies.
+   */
+  inboxPrefix?: string;
   /** Any other nats.js connection option (credentials, TLS, ping interval...). */
   connection?: Partial<ConnectionOptions>;
   /** Where errors thrown by subscription handlers go (default: console.error), as on InProcessBus. */
@@ -61,10 +67,19 @@ export interface NatsBusOptions {
 
 export interface NatsBusWrapOptions {
   maxPayload?: number;
+  /** The connection's inbox prefix, when it was connected with one (read from the connection otherwise). */
+  inboxPrefix?: string;
   /** Close the connection when the bus closes (default false: the caller owns it). */
   ownsConnection?: boolean;
   /** Where errors thrown by subscription handlers go (default: console.error), as on InProcessBus. */
   onHandlerError?: HandlerErrorListener;
+}
+
+/** A publish or subscription the NATS server refused for this connection's user. */
+export interface PermissionDenial {
+  operation: 'publish' | 'subscription';
+  subject: string;
+  queue?: string;
 }
 
 class NatsSubscription implements BusSubscription {
@@ -94,6 +109,9 @@ export class NatsBus implements Bus {
   private readonly requests: PendingRequests;
   private readonly mux: Subscription;
   private readonly statusEvents = new EventEmitter();
+  private readonly denials = new EventEmitter();
+  /** Set when the server refused the reply subscription: no request on this bus can get a reply. */
+  private noReplies: BatonError | undefined;
   private readonly limit: number | undefined;
   private readonly onHandlerError: HandlerErrorListener;
   private state: BusStatus = 'connected';
@@ -107,7 +125,8 @@ export class NatsBus implements Bus {
     this.limit = options.maxPayload;
     this.ownsConnection = options.ownsConnection ?? false;
     this.onHandlerError = options.onHandlerError ?? logHandlerError;
-    this.requests = new PendingRequests(`${createInbox()}.`, (subject, timeoutMs) =>
+    this.inboxPrefix = options.inboxPrefix ?? inboxPrefixOf(connection);
+    this.requests = new PendingRequests(`${createInbox(this.inboxPrefix)}.`, (subject, timeoutMs) =>
       this.state === 'disconnected'
         ? new BatonError(
             'BUS_DISCONNECTED',
@@ -139,6 +158,8 @@ export class NatsBus implements Bus {
   }
 
   private readonly ownsConnection: boolean;
+  /** Where replies to this bus go (undefined: nats.js's `_INBOX`). */
+  readonly inboxPrefix: string | undefined;
 
   /** Connects to NATS. A server that cannot be reached fails with BUS_DISCONNECTED, never hangs. */
   static async connect(options: NatsBusOptions): Promise<NatsBus> {
@@ -155,6 +176,8 @@ export class NatsBus implements Bus {
       ...options.connection,
     };
     if (options.name !== undefined) connectionOptions.name = options.name;
+    if (options.inboxPrefix !== undefined)
+      connectionOptions.inboxPrefix = checkInboxPrefix(options.inboxPrefix);
     let connection: NatsConnection;
     try {
       connection = await connect(connectionOptions);
@@ -166,6 +189,7 @@ export class NatsBus implements Bus {
       );
     }
     const wrap: NatsBusWrapOptions = { ownsConnection: true };
+    if (connectionOptions.inboxPrefix !== undefined) wrap.inboxPrefix = connectionOptions.inboxPrefix;
     if (options.maxPayload !== undefined) wrap.maxPayload = options.maxPayload;
     if (options.onHandlerError !== undefined) wrap.onHandlerError = options.onHandlerError;
     return new NatsBus(connection, wrap);
@@ -223,6 +247,7 @@ export class NatsBus implements Bus {
 
   request(subject: string, payload: BusPayload, options: RequestOptions): Promise<BusMessage> {
     if (this.state === 'closed') return Promise.reject(busClosed(this.transport));
+    if (this.noReplies) return Promise.reject(this.noReplies);
     const data = toBytes(payload);
     const max = this.maxPayload;
     if (data.byteLength > max) return Promise.reject(payloadTooLarge(data.byteLength, max, subject));
@@ -240,7 +265,7 @@ export class NatsBus implements Bus {
   }
 
   createInbox(): string {
-    return createInbox();
+    return createInbox(this.inboxPrefix);
   }
 
   async flush(): Promise<void> {
@@ -250,6 +275,18 @@ export class NatsBus implements Bus {
     } catch (error) {
       throw this.translate(error, '');
     }
+  }
+
+  /**
+   * Calls `listener` for every publish or subscription the server refuses (permissions). A refused
+   * request fails at once with BUS_PERMISSION_DENIED; a refused subscription ends (nats.js closes it), and
+   * this is where that shows.
+   */
+  onPermissionDenied(listener: (denial: PermissionDenial) => void): () => void {
+    this.denials.on('denied', listener);
+    return () => {
+      this.denials.off('denied', listener);
+    };
   }
 
   onStatus(listener: (status: BusStatus) => void): () => void {
@@ -282,6 +319,7 @@ export class NatsBus implements Bus {
     this.setStatus('closed');
     this.requests.failAll(busClosed(this.transport));
     this.statusEvents.removeAllListeners();
+    this.denials.removeAllListeners();
   }
 
   private setStatus(status: BusStatus): void {
@@ -297,6 +335,27 @@ export class NatsBus implements Bus {
         this.setStatus('disconnected');
       } else if (status.type === 'reconnect') this.setStatus('connected');
       else if (status.type === 'close') this.markClosed();
+      else if (status.type === 'error') this.onServerError(status.error);
+    }
+  }
+
+  /**
+   * A permission violation ends what it concerns at once, as a typed error: a refused request would
+   * otherwise wait for its deadline, and a refused reply subscription would silence every request.
+   */
+  private onServerError(error: unknown): void {
+    const denial = permissionDenial(error);
+    if (!denial) return;
+    if (denial.operation === 'publish') {
+      this.requests.failSubject(denial.subject, permissionDenied(denial));
+    } else if (denial.subject === this.mux.getSubject()) {
+      this.noReplies = permissionDenied(denial, 'Connect with the inbox prefix your user may subscribe to');
+      this.requests.failAll(this.noReplies);
+    }
+    try {
+      this.denials.emit('denied', denial);
+    } catch (caught) {
+      reportHandlerError(this.onHandlerError, caught, denial.subject);
     }
   }
 
@@ -340,6 +399,51 @@ export class NatsBus implements Bus {
       details: { subject },
     });
   }
+}
+
+/** The denial a nats.js error describes, when it is a permission violation. */
+export function permissionDenial(error: unknown): PermissionDenial | undefined {
+  const candidate = error as { name?: unknown; operation?: unknown; subject?: unknown; queue?: unknown };
+  if (candidate?.name !== 'PermissionViolationError' || typeof candidate.subject !== 'string')
+    return undefined;
+  const denial: PermissionDenial = {
+    operation: candidate.operation === 'subscription' ? 'subscription' : 'publish',
+    subject: candidate.subject,
+  };
+  if (typeof candidate.queue === 'string') denial.queue = candidate.queue;
+  return denial;
+}
+
+export function permissionDenied(denial: PermissionDenial, hint?: string): BatonError {
+  const verb = denial.operation === 'publish' ? 'publish to' : 'subscribe to';
+  return new BatonError(
+    'BUS_PERMISSION_DENIED',
+    `The NATS server does not let this user ${verb} "${denial.subject}"`,
+    {
+      details: { ...denial },
+      hint: hint ?? "Check the user's permissions (baton nats-config) and the namespace it works in",
+    },
+  );
+}
+
+/** The inbox prefix a nats.js connection was made with (its options are not part of the typed interface). */
+function inboxPrefixOf(connection: NatsConnection): string | undefined {
+  const prefix = (connection as { options?: { inboxPrefix?: unknown } }).options?.inboxPrefix;
+  return typeof prefix === 'string' && prefix !== '' ? prefix : undefined;
+}
+
+/** Subject tokens without wildcards: a prefix with one would subscribe to other clients' replies. */
+const INBOX_PREFIX = /^[A-Za-z0-9_$-]{1,128}(\.[A-Za-z0-9_$-]{1,128}){0,7}$/;
+
+function checkInboxPrefix(prefix: string): string {
+  if (!INBOX_PREFIX.test(prefix)) {
+    throw new BatonError(
+      'CONFIG_INVALID',
+      'NatsBus: "inboxPrefix" must be subject tokens of letters, digits, "_", "-" or "$", with no wildcards',
+      { details: { field: 'inboxPrefix' } },
+    );
+  }
+  return prefix;
 }
 
 export function toNatsHeaders(values: BusHeaders): MsgHdrs {

@@ -114,6 +114,15 @@ export class PendingRequests {
     return waiting;
   }
 
+  /** Fails every request sent to `subject` (the server refused that publish); returns how many. */
+  failSubject(subject: string, error: BatonError): number {
+    let failed = 0;
+    for (const [token, entry] of [...this.pending]) {
+      if (entry.subject === subject && this.fail(token, error)) failed++;
+    }
+    return failed;
+  }
+
   failAll(error: BatonError): void {
     for (const token of [...this.pending.keys()]) this.fail(token, error);
     clearTimeout(this.timer);
