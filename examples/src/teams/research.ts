@@ -8,12 +8,19 @@ import {
   type Verdict,
   writeContract,
 } from '@baton/agents';
-import { pipeline, type Team, timeout } from '@baton/supervisor';
+import type { AgentLike } from '@baton/core';
+import { type PipelineContext, pipeline, type Team, timeout } from '@baton/supervisor';
 import { DEFAULT_TEAM_BUDGET, DEFAULT_TEAM_TIMEOUT_MS, localMembers, type TeamOptions } from './members.js';
 
 export interface ResearchTeamOptions extends TeamOptions {
   /** Times the reviewer may send the draft back to the writer. Default 2. */
   maxRevisions?: number;
+  /**
+   * A last stage, named `publisher`, that gets the reviewed report — an agent that publishes or sends it.
+   * Its answer is the report's `publication`. The revise loop still ends at the reviewer, so only a report
+   * the reviewer approved reaches it: a team that runs out of revisions stops before publishing.
+   */
+  publisher?: AgentLike;
 }
 
 /** What the research team hands back: the last draft, the reviewer's verdict on it, and the sources. */
@@ -22,6 +29,8 @@ export interface ResearchReport {
   draft: Draft;
   verdict: Verdict | undefined;
   sources: SourceRef[];
+  /** What the publisher stage answered, when the team has one. */
+  publication?: unknown;
 }
 
 /**
@@ -63,6 +72,15 @@ export function researchTeam(options: ResearchTeamOptions = {}): Team<ResearchRe
           };
         },
       },
+      ...(options.publisher
+        ? [
+            {
+              agent: options.publisher,
+              name: 'publisher',
+              input: ({ outputs }: PipelineContext) => reportOf(outputs),
+            },
+          ]
+        : []),
     ],
     loop: {
       after: 'reviewer',
@@ -71,15 +89,22 @@ export function researchTeam(options: ResearchTeamOptions = {}): Team<ResearchRe
       maxRounds: maxRevisions,
     },
     output: ({ outputs }) => {
-      const research = outputs.researcher as ResearchFindings;
-      return {
-        topic: research.topic,
-        draft: outputs.writer as Draft,
-        verdict: outputs.reviewer as Verdict | undefined,
-        sources: research.sources,
-      };
+      const report = reportOf(outputs);
+      if (outputs.publisher !== undefined) report.publication = outputs.publisher;
+      return report;
     },
     termination: timeout(options.timeoutMs ?? DEFAULT_TEAM_TIMEOUT_MS),
     budget: options.budget ?? DEFAULT_TEAM_BUDGET,
   });
+}
+
+/** The report as the stages left it: the last draft, the reviewer's verdict on it, the sources. */
+function reportOf(outputs: Record<string, unknown>): ResearchReport {
+  const research = outputs.researcher as ResearchFindings;
+  return {
+    topic: research.topic,
+    draft: outputs.writer as Draft,
+    verdict: outputs.reviewer as Verdict | undefined,
+    sources: research.sources,
+  };
 }

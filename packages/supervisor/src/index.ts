@@ -46,6 +46,7 @@ export type {
   StopKind,
   StopReason,
   Team,
+  TeamCallPreview,
   TeamConfig,
   TeamEvent,
   TeamEventType,

@@ -42,6 +42,7 @@ import {
   withCancelGrace,
 } from './member-call.js';
 import { recordInvocation, sumUnpriced } from './member-reports.js';
+import { memberPreviews } from './previews.js';
 import { statusOf } from './status.js';
 import { isFinal, memberRunIdOf, recordedMemberResult } from './team-journal.js';
 import type { StopSignal, TeamProgress } from './termination.js';
@@ -50,6 +51,7 @@ import type {
   MemberReport,
   PendingCall,
   StopReason,
+  TeamCallPreview,
   TeamConfig,
   TeamResult,
   TeamRunOptions,
@@ -116,6 +118,8 @@ export class TeamRun {
   private handoffs = 0;
   /** Calls that members are waiting on, when the team pauses for approval. */
   private readonly pending: PendingCall[] = [];
+  /** Dry-run previews of every member, with their handoff's dispatch order (the transcript's order). */
+  private readonly previews: { sequence: number; preview: TeamCallPreview }[] = [];
   /** Handoff keys this run reached, so recorded ones it did not reach are still accounted for. */
   private readonly visited = new Set<string>();
   /** Local members' journal sessions, made durable with the team's own end. */
@@ -348,6 +352,7 @@ export class TeamRun {
         });
       }
     }
+    this.notePreviews(member.name, result, sequence);
     if (result.status === 'awaiting_approval') {
       this.notePending(member.name, result);
       this.halt(this.pauseReason(), false);
@@ -438,6 +443,9 @@ export class TeamRun {
     };
     if (unpriced) result.unpriced = unpriced;
     if (status === 'awaiting_approval') result.pending = [...this.pending];
+    if (this.previews.length > 0) {
+      result.previews = this.previews.sort((a, b) => a.sequence - b.sequence).map((entry) => entry.preview);
+    }
     const unrecorded = await this.recordEnd(result);
     if (unrecorded) {
       // The work may be done, but the run is not durable: a resume would run part of it again. Said so.
@@ -506,6 +514,7 @@ export class TeamRun {
       this.order.set(record, handoff.order - Number.MAX_SAFE_INTEGER);
       this.transcript.push(record);
       recordInvocation(this.members, handoff.done.member, result);
+      this.notePreviews(handoff.done.member, result, handoff.order - Number.MAX_SAFE_INTEGER);
     }
     this.transcript.sort((a, b) => (this.order.get(a) ?? -1) - (this.order.get(b) ?? -1));
   }
@@ -588,8 +597,9 @@ export class TeamRun {
     const grace = this.config.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS;
     const guardrails = this.guardrails;
     const remote = (member.agent as { kind?: unknown }).kind === 'remote';
-    // A remote member's own process runs its guards; the team's input and output guards stand at the
-    // handoff, here, so they hold for every member whatever process it runs in.
+    // The team's input and output guards stand at the handoff, here, so they hold for every member
+    // whatever process it runs in; its tool and memory guards travel to a remote member's process as
+    // recipes (the remote proxy refuses the handoff when one cannot), since only that process sees them.
     if (remote && guardrails?.input?.length) {
       const checked = await runGuards(
         guardsFor('input', guardrails),
@@ -623,7 +633,7 @@ export class TeamRun {
       ...(options.migrate ? { migrate: true } : {}),
       ...(options.dryRun ? { dryRun: true } : {}),
       ...(options.credentials ? { credentials: options.credentials } : {}),
-      ...(guardrails && !remote ? { guardrails } : {}),
+      ...(guardrails ? { guardrails: remote ? remoteStages(guardrails) : guardrails } : {}),
     });
     let result: RunResult<O>;
     try {
@@ -720,6 +730,11 @@ export class TeamRun {
     };
   }
 
+  /** A member's dry-run previews, kept for the team's result (a replayed handoff's come from its record). */
+  private notePreviews(member: string, result: RunResult, sequence: number): void {
+    for (const preview of memberPreviews(member, result)) this.previews.push({ sequence, preview });
+  }
+
   private notePending(member: string, result: RunResult): void {
     const state = result.state;
     for (const toolCallId of state?.pending?.awaiting ?? []) {
@@ -748,4 +763,13 @@ function abortCode(reason: StopReason): BatonErrorCode {
   if (reason.kind === 'timeout') return 'TIMEOUT';
   if (reason.kind === 'budget') return 'BUDGET_TOKENS';
   return 'ABORTED';
+}
+
+/** The guard stages a remote member's own process must run: what happens inside its run. */
+function remoteStages(guardrails: Guardrails): Guardrails {
+  const inside: Guardrails = {};
+  if (guardrails.toolInput?.length) inside.toolInput = guardrails.toolInput;
+  if (guardrails.toolOutput?.length) inside.toolOutput = guardrails.toolOutput;
+  if (guardrails.memoryWrite?.length) inside.memoryWrite = guardrails.memoryWrite;
+  return inside;
 }

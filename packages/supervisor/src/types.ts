@@ -3,6 +3,7 @@ import type {
   Budget,
   BudgetLimits,
   BudgetUsage,
+  CallPreview,
   EventHub,
   Guardrails,
   RunEvent,
@@ -56,6 +57,14 @@ export interface PendingCall {
   toolCallId: string;
   tool: string;
   args: unknown;
+}
+
+/** A write or destructive call a member would have made in a dry run (nothing was executed). */
+export interface TeamCallPreview extends CallPreview {
+  /** The member that made the call. */
+  member: string;
+  /** The member's run. */
+  runId: string;
 }
 
 /** One handoff: what one member received and what it gave back. */
@@ -116,6 +125,11 @@ export interface TeamResult<O = unknown> {
   budget: { limits: BudgetLimits; used: BudgetUsage };
   /** When the team waits for people: the calls members are waiting on (decide them, then resume the team). */
   pending?: PendingCall[];
+  /**
+   * In a dry run: every write or destructive call any member would have made, with its preview, in
+   * handoff order. Members' own results carry theirs; this is the one list a person reviews.
+   */
+  previews?: TeamCallPreview[];
   durationMs: number;
   runId: string;
   traceId: string;
