@@ -24,6 +24,8 @@ const taskSchema = z.discriminatedUnion('kind', [
     arriveTimeoutMs: z.number().positive(),
   }),
   z.object({ kind: z.literal('bus'), module: z.string() }),
+  z.object({ kind: z.literal('durable'), module: z.string() }),
+  z.object({ kind: z.literal('memory'), module: z.string() }),
 ]);
 export type ChildTask = z.infer<typeof taskSchema>;
 
@@ -31,7 +33,10 @@ async function main(): Promise<void> {
   const [taskJson, outFile] = process.argv.slice(2);
   if (!taskJson || !outFile) throw new Error('usage: child.js <task-json> <out-file>');
   const task = taskSchema.parse(JSON.parse(taskJson));
-  const result = task.kind === 'workload' ? await measureWorkload(task) : await measureBusModule(task.module);
+  const result =
+    task.kind === 'workload'
+      ? await measureWorkload(task)
+      : await measureModule(task.module, MEASURE[task.kind]);
   writeFileSync(outFile, JSON.stringify(result));
 }
 
@@ -48,12 +53,16 @@ async function measureWorkload(task: Extract<ChildTask, { kind: 'workload' }>): 
   return { framework: workload.framework, version: workload.version, repetitionsUs, heap };
 }
 
-async function measureBusModule(modulePath: string): Promise<object> {
-  const loaded: { measureBus?: unknown } = await import(pathToFileURL(modulePath).href);
-  if (typeof loaded.measureBus !== 'function') throw new Error(`${modulePath} does not export measureBus()`);
-  const figures: unknown = await (loaded.measureBus as () => unknown)();
-  if (typeof figures !== 'object' || figures === null)
-    throw new Error('measureBus() did not return an object');
+/** The measuring function each benchmark module exports. */
+const MEASURE = { bus: 'measureBus', durable: 'measureDurable', memory: 'measureMemory' } as const;
+
+/** Runs a benchmark module's measuring function (`measureBus`, `measureDurable`) and returns its figures. */
+async function measureModule(modulePath: string, name: string): Promise<object> {
+  const loaded: Record<string, unknown> = await import(pathToFileURL(modulePath).href);
+  const measure = loaded[name];
+  if (typeof measure !== 'function') throw new Error(`${modulePath} does not export ${name}()`);
+  const figures: unknown = await (measure as () => unknown)();
+  if (typeof figures !== 'object' || figures === null) throw new Error(`${name}() did not return an object`);
   return figures;
 }
 

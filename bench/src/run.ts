@@ -1,11 +1,13 @@
 /**
  * `npm run bench`: measures Baton, a bare floor loop and the peer frameworks on the same two-step agent
  * workload, each in its own `node --expose-gc` child, one after another (in rounds, see measure.ts); then
- * the bus figures; writes bench/results/latest.json and prints a table. See bench/README.md.
+ * the bus figures and the durable (journal) figures; writes bench/results/latest.json and prints a table. The `guards`
+ * target is Baton with every built-in guard on every stage (security.guardOverheadUs). See bench/README.md.
  *
  * Flags (for development; anything below the full protocol writes bench/results/partial.json):
  *   --quick            500 runs × 3 repetitions, 200 concurrent runs
- *   --only a,b         measure only these: baton, floor, openaiAgents, langgraph, mastra, bus
+ *   --only a,b         measure only these: baton, guards, floor, openaiAgents, langgraph, mastra, bus, durable,
+ *                      memory
  *   --runs N --reps N --concurrent N --warmup N --out FILE
  */
 import { execFileSync } from 'node:child_process';
@@ -14,7 +16,11 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { formatDurable } from './durable/format.js';
+import { describeGuards, guardBreakdown, guardOverhead } from './guards.js';
 import { measureTargets, type Target } from './measure.js';
+import { formatMemory } from './memory/format.js';
+import { measureMemoryTarget, recordMemoryInLatest } from './memory/target.js';
 import { ensurePeersInstalled, installedPeerVersion, PEERS } from './peers.js';
 import {
   compare,
@@ -32,7 +38,19 @@ const RESULTS = fileURLToPath(new URL('../results/', HERE));
 const CHILD_TIME_LIMIT_MS = 10 * 60_000;
 /** Written by the bus benchmark's author; measured when it exists (compiled to bench/dist/bus/index.js). */
 const BUS_MODULE = fileURLToPath(new URL('./bus/index.js', HERE));
-const TARGETS = ['baton', 'floor', 'openaiAgents', 'langgraph', 'mastra', 'bus'] as const;
+/** The durable benchmark (issue 11): journaled vs plain research team, journal append vs raw publish-ack. */
+const DURABLE_MODULE = fileURLToPath(new URL('./durable/index.js', HERE));
+const TARGETS = [
+  'baton',
+  'guards',
+  'floor',
+  'openaiAgents',
+  'langgraph',
+  'mastra',
+  'bus',
+  'durable',
+  'memory',
+] as const;
 type TargetKey = (typeof TARGETS)[number];
 
 // Every child gets the same environment: production mode, and no peer sends traces anywhere.
@@ -97,6 +115,14 @@ async function measureBus(): Promise<Record<string, unknown>> {
   return outcome.ok ? outcome.result : { error: outcome.error };
 }
 
+async function measureDurable(): Promise<Record<string, unknown>> {
+  process.stdout.write('measuring durable ... ');
+  const started = Date.now();
+  const outcome = await runChild({ kind: 'durable', module: DURABLE_MODULE }, CHILD_TIME_LIMIT_MS, CHILD_ENV);
+  process.stdout.write(`${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  return outcome.ok ? outcome.result : { error: outcome.error };
+}
+
 function gitState(): { commit: string; dirty: boolean } | undefined {
   try {
     const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8', stdio: 'pipe' }).trim();
@@ -119,6 +145,12 @@ async function main(): Promise<void> {
   const targets: Target[] = [
     { key: 'floor', label: 'floor', adapter: fileURLToPath(new URL('./adapters/floor.js', HERE)) },
     { key: 'baton', label: 'baton', adapter: fileURLToPath(new URL('./adapters/baton.js', HERE)) },
+    // Baton with every built-in guard on every stage, measured in the same rounds (security.guardOverheadUs).
+    {
+      key: 'guards',
+      label: 'baton + every guard',
+      adapter: fileURLToPath(new URL('./adapters/baton-guarded.js', HERE)),
+    },
     ...PEERS.filter(() => peerInstallError === undefined).map((peer) => ({
       key: peer.key,
       label: peer.packageName,
@@ -128,6 +160,7 @@ async function main(): Promise<void> {
   const measured = await measureTargets(targets, config, CHILD_ENV, (text) => process.stdout.write(text));
   const floor = measured.get('floor') ?? notMeasured;
   const baton = measured.get('baton') ?? notMeasured;
+  const guarded = measured.get('guards') ?? notMeasured;
   const peers = {} as Record<PeerKey, Entry>;
   for (const peer of PEERS) {
     if (!only.has(peer.key)) peers[peer.key] = notMeasured;
@@ -137,6 +170,13 @@ async function main(): Promise<void> {
     } else peers[peer.key] = measured.get(peer.key) ?? notMeasured;
   }
   const bus = only.has('bus') ? await measureBus() : { error: NOT_MEASURED };
+  const journalOverhead = only.has('durable') ? await measureDurable() : { error: NOT_MEASURED };
+  // Context compaction on long tasks (issue 13): memory.p6.
+  const memory = only.has('memory') ? await measureMemoryTarget(CHILD_ENV) : { error: NOT_MEASURED };
+
+  const guardOverheadUs = only.has('guards')
+    ? guardOverhead(baton, guarded, peers, await guardBreakdown())
+    : { error: NOT_MEASURED };
 
   const fullProtocol = isFullProtocol(config);
   const { ratios, goals } = compare(baton, floor, peers, fullProtocol);
@@ -175,17 +215,22 @@ async function main(): Promise<void> {
       goals,
     },
     bus,
+    durable: { journalOverhead },
+    security: { guardOverheadUs },
+    memory,
   };
 
   const file = out ?? `${RESULTS}${fullProtocol && only.size === TARGETS.length ? 'latest' : 'partial'}.json`;
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  recordMemoryInLatest(`${RESULTS}latest.json`, file, memory);
 
   console.log('');
   console.log(
     formatTable(
       [
         { label: 'baton', entry: baton },
+        { label: 'baton + every guard', entry: guarded },
         { label: 'floor (bare loop)', entry: floor },
         ...PEERS.map((peer) => ({ label: peer.packageName, entry: peers[peer.key] })),
       ],
@@ -194,7 +239,10 @@ async function main(): Promise<void> {
   );
   console.log('');
   console.log(describeGoals(ratios, goals));
+  if (!('error' in guardOverheadUs)) console.log(describeGuards(guardOverheadUs));
   console.log(`\nbus: ${JSON.stringify(bus)}`);
+  console.log(`\n${formatDurable(journalOverhead)}`);
+  console.log(`\n${formatMemory(memory)}`);
   console.log(`\nwrote ${file} (${results.meta.durationSeconds} s)`);
   // The figures are written either way; a Baton that cannot run the workload is a failure worth an exit code.
   if ('error' in baton && only.has('baton')) process.exitCode = 1;

@@ -63,9 +63,11 @@ export function startModule(module: string, args: readonly string[]): ChaosProce
             resolve(line);
           },
         });
-        child.once('exit', (code) =>
-          reject(new Error(`${module} exited (${code}) before ${pattern}: ${stderr}`)),
-        );
+        child.once('exit', (code) => {
+          // The process is gone: stop waiting now (an armed timer would keep the suite alive).
+          clearTimeout(timer);
+          reject(new Error(`${module} exited (${code}) before ${pattern}: ${stderr}`));
+        });
       });
     },
     kill: () => end('SIGKILL'),
