@@ -4,7 +4,7 @@ import { r1 } from './r1.js';
 import { r2 } from './r2.js';
 import { r4 } from './r4.js';
 import { r5 } from './r5.js';
-// security.r6 (cross-tenant attempts on NATS) lives in ./r6.ts, written separately: import it here.
+import { r6 } from './r6.js';
 import { r7 } from './r7.js';
 import { r8 } from './r8.js';
 import type { ChaosScenario } from './scenario.js';
@@ -24,7 +24,7 @@ export const SCENARIOS: ChaosScenario[] = [
   r8,
   // security.* (issue 12): `--only security` runs these.
   r5,
-  // ▶ security.r6 goes here: `r6,` (from ./r6.ts), between r5 and r7.
+  r6,
   r7,
   pii,
   teamResume,

@@ -17,6 +17,11 @@ export const EXIT = {
   PAUSED: 4,
   /** A check failed: `baton audit verify` found a broken link (a record modified, missing, out of place). */
   VERIFY_FAILED: 5,
+  /**
+   * NATS refused who you are (the user, password or credentials file) or, once logged in, what you asked
+   * (a subject that user may not use): fixed by a login or a namespace, not by waiting for the server.
+   */
+  AUTH_FAILED: 6,
 } as const;
 
 /** An error the CLI reports in plain words, with the exit code it ends with. */
@@ -32,6 +37,7 @@ export class CliError extends Error {
 }
 
 const UNAVAILABLE_CODES = new Set(['BUS_DISCONNECTED', 'BUS_CLOSED', 'NO_RESPONDERS', 'JOURNAL_UNAVAILABLE']);
+const AUTH_CODES = new Set(['BUS_AUTH_FAILED', 'BUS_PERMISSION_DENIED']);
 const USAGE_CODES = new Set([
   'CONFIG_INVALID',
   'INPUT_INVALID',
@@ -47,9 +53,11 @@ export function toCliError(error: unknown): CliError {
   if (error instanceof BatonError) {
     const code = UNAVAILABLE_CODES.has(error.code)
       ? EXIT.UNAVAILABLE
-      : USAGE_CODES.has(error.code)
-        ? EXIT.USAGE
-        : EXIT.NOT_COMPLETED;
+      : AUTH_CODES.has(error.code)
+        ? EXIT.AUTH_FAILED
+        : USAGE_CODES.has(error.code)
+          ? EXIT.USAGE
+          : EXIT.NOT_COMPLETED;
     return new CliError(error.message, code, error.hint);
   }
   return new CliError(error instanceof Error ? error.message : String(error), EXIT.NOT_COMPLETED);

@@ -38,6 +38,14 @@ export function natsServerConfig(input: unknown): string {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * How many messages a user may send to the reply subject of one request it received. A status query
+ * after a reconnect asks about up to 256 calls (agent/invocation-status.ts, STATUS_MAX_CALLS) and is
+ * answered in as many messages as the recorded replies need to fit the payload limit: with nats-server's
+ * default of one, every answer after the first would be refused and those calls lost.
+ */
+export const RESPONSES_PER_REQUEST = 256;
+
 /** The permissions `user` gets in `tenant`: the union of its roles'. */
 export function userPermissions(tenant: string, user: Pick<NatsTenantUser, 'roles'>): SubjectPermissions {
   return mergePermissions(user.roles.map((role) => rolePermissions(tenant, role)));
@@ -72,9 +80,9 @@ function userEntry(tenant: string, user: NatsTenantUser, responseWindowSeconds: 
     ...block('permissions', [
       ...block('publish', subjectLists(permissions.publish)),
       ...block('subscribe', subjectLists(permissions.subscribe)),
-      // One answer per request received, within the window (the server forgets the reply subject then).
+      // Answers only to requests received, within the window (the server forgets the reply subject then).
       ...(permissions.allowResponses
-        ? [`allow_responses: { max: 1, expires: "${responseWindowSeconds}s" }`]
+        ? [`allow_responses: { max: ${RESPONSES_PER_REQUEST}, expires: "${responseWindowSeconds}s" }`]
         : []),
     ]),
   ];

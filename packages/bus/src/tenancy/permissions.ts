@@ -22,8 +22,8 @@ type Access = 'consume' | 'read' | 'write';
  * The JetStream API of one stream, as much of it as `access` needs (nats.js v3 against nats-server 2.9+).
  * Reading is info, direct and stored-message gets, and the ephemeral (ordered) consumers reads and KV key
  * listings make and delete; consuming adds the durable work-queue consumer and its acks. Creating the
- * stream is allowed because Baton's components create what they use on first start; deleting, purging,
- * editing messages or changing a stream's configuration is left to operators.
+ * stream is allowed because Baton's components create what they use on first start; deleting, purging
+ * (but see `memoryAccess`), editing messages or changing a stream's configuration is left to operators.
  */
 function streamApi(stream: string, access: Access): string[] {
   const api = [
@@ -50,6 +50,15 @@ function bucketAccess(bucket: string): string[] {
 }
 
 /**
+ * The memory bucket may also be purged by subject: erasing a person (`forgetSubject`, opt-out, delete)
+ * then leaves nothing, where a KV purge would leave a marker per key. It adds no power over the data —
+ * whoever writes the bucket can already purge every key of it — only the completeness of an erasure.
+ */
+function memoryAccess(bucket: string): string[] {
+  return [...bucketAccess(bucket), `$JS.API.STREAM.PURGE.KV_${bucket}`];
+}
+
+/**
  * Least privilege per role in tenant `ns`. Everything is named under `baton.<ns>.`, `_INBOX_<ns>` and
  * the tenant's own streams and buckets, and the account is the tenant's own: a user can reach nothing of
  * another tenant even where a grant would match (`$JS.API` is per account).
@@ -58,12 +67,15 @@ function bucketAccess(bucket: string): string[] {
  *   queries; publishes heartbeats, run events, dead letters, ledger settlements; answers what it is asked
  *   (`allow_responses`), and publishes durable replies only into the tenant's durable inboxes (the
  *   reply subject of a durable invocation is a header a caller wrote: the grant bounds where it can
- *   point). It consumes the durable work queue and writes the journal, approvals, audit and memory.
- *   It may NOT publish kill or cancel: a worker runs model-driven tools and must not stop others' work.
+ *   point). It consumes the durable work queue and writes the journal, approvals, audit, memory and
+ *   the tool cache. It may NOT publish kill or cancel: a worker runs model-driven tools and must not
+ *   stop others' work.
  * - **caller**: invokes agents (core and durable), asks about its calls after a reconnect, follows run
  *   events, cancels runs (a caller's abort must reach the remote run: the one-cancel promise), discovers
- *   workers, settles remote members' usage into its ledger, and keeps team journals, approvals, audit
- *   and memory. It may not publish kill.
+ *   workers, settles remote members' usage into its ledger, and keeps team journals, approvals, audit,
+ *   memory and the tool cache. It may not publish kill. Its cancel grant covers every run of its
+ *   tenant, not just its own: permissions in a configuration file cannot tie a subject to the user who
+ *   started the run.
  * - **operator**: every Baton subject of the tenant, kill included, and the tenant's whole JetStream API
  *   (streams and buckets: create, delete, purge).
  */
@@ -77,7 +89,8 @@ export function rolePermissions(ns: string, role: TenantRole): SubjectPermission
     kv: [
       ...bucketAccess(buckets.results),
       ...bucketAccess(buckets.approvals),
-      ...bucketAccess(buckets.memory),
+      ...memoryAccess(buckets.memory),
+      ...bucketAccess(buckets.cache),
     ],
   };
   switch (role) {
@@ -185,7 +198,7 @@ export function mergePermissions(all: readonly SubjectPermissions[]): SubjectPer
         !p[side].deny.some((denied) => covers(denied, subject)),
     );
   const union = (side: 'publish' | 'subscribe') => ({
-    allow: [...new Set(all.flatMap((p) => p[side].allow))],
+    allow: withoutCovered([...new Set(all.flatMap((p) => p[side].allow))]),
     deny: [...new Set(all.flatMap((p) => p[side].deny))].filter((subject) => !permits(side, subject)),
   });
   return {
@@ -193,4 +206,13 @@ export function mergePermissions(all: readonly SubjectPermissions[]): SubjectPer
     subscribe: union('subscribe'),
     allowResponses: all.some((p) => p.allowResponses),
   };
+}
+
+/** The grants no other one covers: an operator who is also a caller gets `baton.<ns>.>`, not 80 more. */
+function withoutCovered(grants: readonly string[]): string[] {
+  return grants.filter((grant, index) =>
+    grants.every(
+      (other, at) => at === index || !covers(other, grant) || (covers(grant, other) && at > index),
+    ),
+  );
 }

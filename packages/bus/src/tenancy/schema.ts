@@ -4,8 +4,10 @@ import { summarizeIssues } from '../issues.js';
 
 /**
  * What a user of a tenant does on the bus. `worker` serves agents (and their journals, approvals, audit
- * and memory); `caller` invokes agents, follows and cancels its runs and runs teams; `operator`
- * administers the tenant: kill switch, streams and buckets, dead letters, approvals decisions.
+ * and memory); `caller` invokes agents, follows and cancels runs and runs teams; `operator` administers
+ * the tenant: kill switch, streams and buckets (delete, purge, reconfigure), dead letters. Approval
+ * decisions are not the operator's alone on the wire: a request and its decision are one KV key, which
+ * workers and callers write too (see docs/decisions.md, "Tenancy on NATS").
  */
 export const TENANT_ROLES = ['worker', 'caller', 'operator'] as const;
 export type TenantRole = (typeof TENANT_ROLES)[number];

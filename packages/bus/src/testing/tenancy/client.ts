@@ -13,7 +13,7 @@ export interface TenantCredentials {
 
 /**
  * A NatsBus connected as one tenant user (its inbox prefix set), that records every publish and
- * subscription the server refuses, so a test can wait for a denial instead of sleeping.
+ * subscription the server refuses, so a test can ask whether something was refused without sleeping.
  */
 export class TenantClient {
   readonly denials: PermissionDenial[] = [];
@@ -29,7 +29,7 @@ export class TenantClient {
     });
   }
 
-  /** Connects as `credentials`; a refused login is BUS_DISCONNECTED (the server's message inside). */
+  /** Connects as `credentials`; a refused login is BUS_AUTH_FAILED. */
   static async connect(url: string, credentials: TenantCredentials, name?: string): Promise<TenantClient> {
     const bus = await NatsBus.connect({
       servers: url,
@@ -48,6 +48,33 @@ export class TenantClient {
 
   get label(): string {
     return `${this.credentials.user} (${this.credentials.roles.join('+')} of ${this.credentials.tenant})`;
+  }
+
+  /**
+   * Whether the server refused `operation` on `subject`, asked after everything sent before. The server
+   * handles a connection's messages in order and answers a ping after reporting every refusal of what
+   * came before it, so after a flush (and a turn of the event loop, for the report to reach the bus's
+   * listeners) the answer is in: an allowed operation is told apart at once, without waiting for a
+   * refusal that will not come.
+   */
+  async refused(
+    operation: PermissionDenial['operation'],
+    subject: string,
+    timeoutMs: number,
+  ): Promise<boolean> {
+    const matches = (denial: PermissionDenial) =>
+      denial.operation === operation && denial.subject === subject;
+    if (this.denials.some(matches)) return true;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.bus.connection.flush().catch(() => undefined),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, timerDelay(timeoutMs));
+      }),
+    ]);
+    clearTimeout(timer);
+    await new Promise((resolve) => setImmediate(resolve));
+    return this.denials.some(matches);
   }
 
   /** True once the server has refused `operation` on `subject` (already, or within `timeoutMs`). */
@@ -98,6 +125,7 @@ export function refusalOf(error: unknown): Refusal {
       name === 'StreamNotFoundError' ||
       name === 'ConsumerNotFoundError' ||
       name === 'NoRespondersError' ||
+      code === 'NO_RESPONDERS' ||
       /not found|no responders|503/i.test(text)
     ) {
       return 'absent';
@@ -108,12 +136,20 @@ export function refusalOf(error: unknown): Refusal {
   return 'other';
 }
 
-/** Resolves when `condition()` holds, polling every 10 ms; false after `timeoutMs`. */
-export async function eventually(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+/** Resolves when `condition()` holds, polling every 10 ms; false after `timeoutMs` (a throw counts as no). */
+export async function eventually(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+): Promise<boolean> {
   const until = Date.now() + timeoutMs;
-  while (!condition()) {
+  for (;;) {
+    if (
+      await Promise.resolve()
+        .then(condition)
+        .catch(() => false)
+    )
+      return true;
     if (Date.now() >= until) return false;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  return true;
 }

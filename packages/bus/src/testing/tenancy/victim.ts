@@ -1,21 +1,25 @@
 import { randomBytes } from 'node:crypto';
-import { createAuditLog } from '@baton/core';
+import { createAuditLog, type MemoryStore } from '@baton/core';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { remoteAgent } from '../../agent/remote.js';
 import { serveAgent } from '../../agent/serve.js';
 import type { AgentWorker } from '../../agent/worker-options.js';
 import { natsAuditSink } from '../../audit/jetstream-sink.js';
+import { natsCacheStore } from '../../cache/nats-cache-store.js';
 import { natsApprovals } from '../../durable/approvals.js';
 import { natsJournal } from '../../durable/journal.js';
 import { natsMemoryStore } from '../../memory/nats-kv-store.js';
 import { jetstreamNames, kvBuckets, subjects } from '../../subjects.js';
 import type { BusSubscription } from '../../transport/types.js';
 import { echoAgent, echoContract } from '../agents.js';
-import { TenantClient, type TenantCredentials } from './client.js';
+import { eventually, TenantClient, type TenantCredentials } from './client.js';
 
 /** The agent and run every probe aims at. */
 export const PROBE_AGENT = 'echo';
 export const PROBE_RUN = 'probe-run';
+/** An agent nobody serves: its durable invocation waits in the work queue, holding the secret. */
+const IDLE_AGENT = 'idle';
 
 /** One JetStream stream of the victim tenant, and a subject its records are stored under. */
 export interface VictimStream {
@@ -24,6 +28,12 @@ export interface VictimStream {
   /** Its KV bucket, when it is one. */
   bucket?: string;
   key?: string;
+  /** When the stream was created (from its info): a stream of the same name elsewhere differs. */
+  created: string;
+  firstSeq: number;
+  lastSeq: number;
+  /** Its first message, as text. */
+  first: string;
 }
 
 /**
@@ -91,6 +101,18 @@ export class Victim {
     });
     const reply = await durable.run({ text: this.secret });
     if (reply.status !== 'completed') throw new Error(`victim durable call: ${JSON.stringify(reply.error)}`);
+    // Done means acknowledged too: until then the work queue's first message may still change.
+    const jsm = await jetstreamManager(this.operator.bus.connection, { checkAPI: false });
+    const settled = await eventually(async () => {
+      const info = await jsm.consumers.info(
+        jetstreamNames.invokeStream(namespace),
+        jetstreamNames.consumer(PROBE_AGENT),
+      );
+      return info.num_ack_pending === 0 && info.num_pending === 0;
+    }, limits.timeoutMs);
+    if (!settled) throw new Error("the victim's durable call was not acknowledged");
+    // The work queue forgets what was done: an invocation for an agent nobody serves stays in it.
+    await jetstream(bus.connection).publish(subjects.durableInvoke(namespace, IDLE_AGENT), this.secret);
     const writer = await natsJournal(bus, { namespace, ...limits }).open(PROBE_RUN, 'victim');
     await writer.append({
       type: 'model.step',
@@ -119,7 +141,13 @@ export class Victim {
       args: { note: this.secret },
       outcome: 'ok',
     });
-    await (await natsMemoryStore(bus, { namespace })).put('user-1', 'fact', this.secret);
+    await natsCacheStore(bus, { namespace, maxBytes: 1024 * 1024 }).set(
+      'tool/search/probe',
+      { note: this.secret },
+      { ttlMs: 3_600_000 },
+    );
+    const memory: MemoryStore = await natsMemoryStore(bus, { namespace });
+    await memory.put({ tenant: namespace, user: 'user-1' }, 'fact', this.secret);
     this.operator.bus.publish(
       subjects.deadLetter(namespace, PROBE_AGENT),
       JSON.stringify({ note: this.secret }),
@@ -139,19 +167,73 @@ export class Victim {
       for await (const key of await (await kvm.open(bucket)).keys()) return key;
       throw new Error(`the victim's bucket ${bucket} is empty`);
     };
-    const kv = async (bucket: string): Promise<VictimStream> => {
+    const kv = async (bucket: string) => {
       const key = await firstKey(bucket);
-      return { stream: `KV_${bucket}`, subject: `$KV.${bucket}.${key}`, bucket, key };
+      return this.stream(`KV_${bucket}`, `$KV.${bucket}.${key}`, { bucket, key });
     };
     this.streams = [
-      { stream: jetstreamNames.invokeStream(ns), subject: subjects.durableInvoke(ns, PROBE_AGENT) },
-      { stream: jetstreamNames.deadLetterStream(ns), subject: subjects.deadLetter(ns, PROBE_AGENT) },
-      { stream: jetstreamNames.journalStream(ns), subject: subjects.journal(ns, PROBE_RUN) },
-      { stream: jetstreamNames.auditStream(ns), subject: subjects.audit(ns) },
+      await this.stream(jetstreamNames.invokeStream(ns), subjects.durableInvoke(ns, IDLE_AGENT)),
+      await this.stream(jetstreamNames.deadLetterStream(ns), subjects.deadLetter(ns, PROBE_AGENT)),
+      await this.stream(jetstreamNames.journalStream(ns), subjects.journal(ns, PROBE_RUN)),
+      await this.stream(jetstreamNames.auditStream(ns), subjects.audit(ns)),
       await kv(buckets.results),
       await kv(buckets.approvals),
       await kv(buckets.memory),
+      await kv(buckets.cache),
     ];
+    this.consumerName = jetstreamNames.consumer(PROBE_AGENT);
+    await this.consumerIntact();
+  }
+
+  private consumerName = '';
+
+  private async stream(
+    stream: string,
+    subject: string,
+    kv: { bucket?: string; key?: string } = {},
+  ): Promise<VictimStream> {
+    const jsm = await jetstreamManager(this.operator.bus.connection, { checkAPI: false });
+    const info = await jsm.streams.info(stream);
+    const first = await jsm.streams.getMessage(stream, { seq: info.state.first_seq }).catch(() => null);
+    return {
+      stream,
+      subject,
+      ...kv,
+      created: info.created,
+      firstSeq: info.state.first_seq,
+      lastSeq: info.state.last_seq,
+      first: first?.string() ?? '',
+    };
+  }
+
+  /**
+   * True while `target` is the stream it was: same creation, same first message, nothing removed. A
+   * purge, a delete (and a re-creation) or a removed message all show here.
+   */
+  async intact(target: VictimStream): Promise<boolean> {
+    try {
+      const jsm = await jetstreamManager(this.operator.bus.connection, { checkAPI: false });
+      const info = await jsm.streams.info(target.stream);
+      const first = await jsm.streams.getMessage(target.stream, { seq: target.firstSeq }).catch(() => null);
+      return (
+        info.created === target.created &&
+        info.state.first_seq === target.firstSeq &&
+        info.state.last_seq >= target.lastSeq &&
+        (first?.string() ?? '') === target.first
+      );
+    } catch {
+      return false;
+    }
+  }
+
+  /** True while the durable work queue's consumer is still there. */
+  async consumerIntact(): Promise<boolean> {
+    const jsm = await jetstreamManager(this.operator.bus.connection, { checkAPI: false });
+    const invoke = jetstreamNames.invokeStream(this.tenant);
+    return jsm.consumers.info(invoke, this.consumerName).then(
+      () => true,
+      () => false,
+    );
   }
 
   async close(): Promise<void> {
