@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { BatonError, type BudgetRemaining, budgetRemainingSchema } from '@baton/core';
+import {
+  BatonError,
+  type BudgetRemaining,
+  budgetRemainingSchema,
+  type GuardrailsSpec,
+  guardrailsSpecSchema,
+  isGuardrailsSpec,
+} from '@baton/core';
 import { z } from 'zod';
 import { decodeUtf8, exceedsBytes } from './bytes.js';
 import { exceedsJsonDepth } from './depth.js';
@@ -58,6 +65,17 @@ export interface Envelope<P = unknown> {
   tenant?: string;
   /** The user the work is done for (the caller's `RunOptions.userId`), when there is one. */
   user?: string;
+  /**
+   * The session (conversation) the work belongs to (`RunOptions.sessionId`), so a remote member reads and
+   * writes the same memory namespaces as its caller.
+   */
+  session?: string;
+  /**
+   * The caller's guardrails as recipes (an invoke only): the worker rebuilds them and runs them on top of
+   * its own. In the envelope rather than a header because they are part of what was asked — validated
+   * with it, stored with it on the durable queue and redelivered with it — and they are structured data.
+   */
+  guards?: GuardrailsSpec;
   payload: P;
 }
 
@@ -80,6 +98,8 @@ export const envelopeSchema = z.object({
   hop: z.number().int().min(0),
   tenant: id.optional(),
   user: id.optional(),
+  session: id.optional(),
+  guards: guardrailsSpecSchema.optional(),
   payload: z.unknown().optional(),
 });
 
@@ -127,6 +147,9 @@ export function readEnvelope(value: unknown): Envelope | undefined {
   // Optional since v1 went out: older peers omit them, and then the namespace stands for the tenant.
   if (e.tenant !== undefined && !isId(e.tenant)) return undefined;
   if (e.user !== undefined && !isId(e.user)) return undefined;
+  if (e.session !== undefined && !isId(e.session)) return undefined;
+  // Only guarded invocations carry recipes; they are bounded in count, depth and size (see portable.ts).
+  if (e.guards !== undefined && !isGuardrailsSpec(e.guards)) return undefined;
   return value as unknown as Envelope;
 }
 

@@ -132,14 +132,24 @@ function routeJson(envelope: Envelope): string | undefined {
   return written;
 }
 
-/** `,"tenant":…,"user":…` of an envelope ('' without them), or undefined when one needs escaping. */
+/**
+ * `,"tenant":…,"user":…,"session":…` of an envelope ('' without them), then its guard recipes, or
+ * undefined when one needs escaping.
+ */
 function identityJson(envelope: Envelope): string | undefined {
-  const { tenant, user } = envelope;
-  if (tenant === undefined && user === undefined) return '';
-  if ((tenant !== undefined && !isVerbatim(tenant)) || (user !== undefined && !isVerbatim(user))) {
+  const { tenant, user, session, guards } = envelope;
+  if (tenant === undefined && user === undefined && session === undefined && guards === undefined) return '';
+  if (
+    (tenant !== undefined && !isVerbatim(tenant)) ||
+    (user !== undefined && !isVerbatim(user)) ||
+    (session !== undefined && !isVerbatim(session))
+  ) {
     return undefined;
   }
-  return `${tenant === undefined ? '' : `,"tenant":"${tenant}"`}${user === undefined ? '' : `,"user":"${user}"`}`;
+  return (
+    `${tenant === undefined ? '' : `,"tenant":"${tenant}"`}${user === undefined ? '' : `,"user":"${user}"`}` +
+    `${session === undefined ? '' : `,"session":"${session}"`}${guards === undefined ? '' : field('guards', guards)}`
+  );
 }
 
 /** JSON of a (valid) envelope. */

@@ -1,4 +1,4 @@
-import { BatonError, type HandoffContract } from '@baton/core';
+import { BatonError, type Guardrails, guardrailsFromSpec, type HandoffContract } from '@baton/core';
 import { exceedsBytes } from '../bytes.js';
 import { decodeEnvelope, type Envelope, parseContractId } from '../envelope.js';
 import { boundedPrimitive, quote } from '../quote.js';
@@ -18,8 +18,21 @@ export type Admission =
   | { ok: false; error: BatonError; envelope: Envelope | undefined };
 
 /**
+ * The caller's guards rebuilt when the envelope was admitted, by envelope: both the core and the durable
+ * path hand the admitted envelope object itself to `Worker.execute`, which looks them up here.
+ */
+const admittedGuards = new WeakMap<Envelope, Guardrails>();
+
+/** The guardrails the caller sent with an admitted invocation, rebuilt in this process. */
+export function callerGuardrails(envelope: Envelope): Guardrails | undefined {
+  return admittedGuards.get(envelope);
+}
+
+/**
  * Every check an invocation passes before it may run, cheapest first: size, JSON, envelope v1, kind,
- * tenant, addressee, contract name and version, hop limit, deadline, and the input against the contract.
+ * tenant, addressee, contract name and version, hop limit, deadline, the input against the contract,
+ * and the caller's guards, rebuilt here (a kind this process does not know refuses the invocation: the
+ * member never runs with fewer guards than its caller asked for).
  */
 export function admit(
   message: { size: number; string(): string },
@@ -100,7 +113,15 @@ export function admit(
     );
   }
   const checked = checkInput(contract, envelope.payload);
-  return checked.ok ? { ok: true, envelope, input: checked.input } : rejected(envelope, checked.error);
+  if (!checked.ok) return rejected(envelope, checked.error);
+  if (envelope.guards !== undefined) {
+    try {
+      admittedGuards.set(envelope, guardrailsFromSpec(envelope.guards));
+    } catch (error) {
+      return rejected(envelope, BatonError.wrap(error));
+    }
+  }
+  return { ok: true, envelope, input: checked.input };
 }
 
 /**

@@ -1,5 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { BatonError, type HandoffContract, type RunOptions, type RunStatus } from '@baton/core';
+import {
+  BatonError,
+  type GuardrailsSpec,
+  guardrailsToSpec,
+  type HandoffContract,
+  type RunOptions,
+  type RunStatus,
+} from '@baton/core';
 import { isSpanContextValid, type Span } from '@opentelemetry/api';
 import { isSubjectToken } from '../subjects.js';
 import type { Bus } from '../transport/types.js';
@@ -58,6 +65,33 @@ export function precheck(
   }
   const checked = checkInput(settings.contract, input);
   return checked.ok ? { input: checked.input } : stop(settings, runId, checked.error);
+}
+
+/**
+ * The caller's guardrails as recipes for the worker to rebuild (undefined when there are none), or the
+ * error that ends the call: a guard with no recipe would be missing in the member's process, and the
+ * member must not run with part of its guards — fail closed, nothing sent.
+ */
+export function guardRecipes(
+  name: string,
+  options: RunOptions,
+): { guards: GuardrailsSpec | undefined } | { error: BatonError } {
+  const guardrails = options.guardrails;
+  if (guardrails === undefined) return { guards: undefined };
+  const { spec, notPortable } = guardrailsToSpec(guardrails);
+  if (notPortable.length > 0) {
+    return {
+      error: new BatonError(
+        'GUARD_NOT_PORTABLE',
+        `The remote member "${name}" cannot get these guards: ${notPortable.join('; ')}`,
+        {
+          details: { agent: name, guards: notPortable },
+          hint: 'Make the guard with a factory registered by portableGuard() in a module both processes import, with plain-data options',
+        },
+      ),
+    };
+  }
+  return { guards: Object.keys(spec).length > 0 ? spec : undefined };
 }
 
 function stop(

@@ -19,7 +19,7 @@ import { busTracer, endSpan, HEADER, injectTraceContext, MessagingSpans } from '
 import type { Bus, BusHeaders, BusMessage, BusSubscription, RequestOptions } from '../transport/types.js';
 import { currentInvocation } from './context.js';
 import { checkOutput } from './contract-checks.js';
-import { abortReasonOf, hasTrace, precheck, reserveFor, resultIds } from './remote-checks.js';
+import { abortReasonOf, guardRecipes, hasTrace, precheck, reserveFor, resultIds } from './remote-checks.js';
 import type {
   Delivery,
   RemoteAgent,
@@ -138,6 +138,15 @@ class RemoteCall {
         durationMs: performance.now() - started,
       });
     }
+    const recipes = guardRecipes(settings.name, options);
+    if ('error' in recipes) {
+      return localResult({
+        ...this.base(runId),
+        ...resultIds(undefined),
+        error: recipes.error,
+        durationMs: performance.now() - started,
+      });
+    }
 
     const now = Date.now();
     let deadline = now + settings.timeoutMs;
@@ -168,6 +177,8 @@ class RemoteCall {
       payload: checked.input,
     };
     if (options.userId !== undefined) envelope.user = options.userId;
+    if (options.sessionId !== undefined) envelope.session = options.sessionId;
+    if (recipes.guards !== undefined) envelope.guards = recipes.guards;
     let data: string;
     try {
       data = encodeEnvelope(envelope);

@@ -38,9 +38,10 @@ function answer<P>(
     hop: request?.hop ?? 0,
     payload,
   };
-  // An answer belongs to the tenant and user of what it answers (results, errors, events alike).
+  // An answer belongs to the tenant, user and session of what it answers (results, errors, events alike).
   if (request?.tenant !== undefined) envelope.tenant = request.tenant;
   if (request?.user !== undefined) envelope.user = request.user;
+  if (request?.session !== undefined) envelope.session = request.session;
   return envelope;
 }
 

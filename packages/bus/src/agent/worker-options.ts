@@ -4,7 +4,9 @@ import {
   type ApprovalStore,
   type AuditLog,
   BatonError,
+  type Guardrails,
   type HandoffContract,
+  type RunCacheOptions,
   type RunJournal,
 } from '@baton/core';
 import type { Tracer } from '@opentelemetry/api';
@@ -63,6 +65,16 @@ export interface ServeAgentOptions<I = unknown, O = unknown> {
   audit?: AuditLog;
   /** Redacts tool arguments before they are audited (see RunOptions.auditRedact). */
   auditRedact?: (args: unknown) => unknown;
+  /**
+   * Guards on every run this worker serves, whoever calls: they always apply, after the guards a caller
+   * (a team) sent with the invocation and before the agent's own.
+   */
+  guardrails?: Guardrails;
+  /**
+   * The caches of every run this worker serves (see RunOptions.cache): with a `natsCacheStore`, a tool
+   * result one worker fetched is a hit for every other worker of the tenant.
+   */
+  cache?: RunCacheOptions;
 }
 
 export interface AgentWorker {

@@ -2,6 +2,7 @@ import {
   type AgentLike,
   BatonError,
   Budget,
+  type Guardrails,
   type HandoffContract,
   type LongTimer as LongTimerHandle,
   MAX_TIMER_MS,
@@ -27,11 +28,12 @@ import { type AgentInfo, heartbeatEnvelope } from '../registry.js';
 import { checkToken, isSubjectToken, resolveNamespace, subjects } from '../subjects.js';
 import { busTracer, endSpan, extractTraceContext, HEADER, MessagingSpans } from '../trace-context.js';
 import type { Bus, BusHeaders, BusMessage, BusSubscription } from '../transport/types.js';
-import { type Admission, type AdmissionRules, admit, tenantMismatch } from './admit.js';
+import { type Admission, type AdmissionRules, admit, callerGuardrails, tenantMismatch } from './admit.js';
 import { runInInvocation } from './context.js';
 import { checkOutput } from './contract-checks.js';
 import { type ControlAck, readCancel, readKill, readRegistryQuery } from './control-messages.js';
 import { WorkerGuard } from './guard.js';
+import { combineGuardrails } from './guardrails.js';
 import { answerStatusQuery } from './invocation-status.js';
 import { RecentResults } from './recent-results.js';
 import { errorEnvelope, eventEnvelope, oversizedReply, resultEnvelope } from './replies.js';
@@ -71,6 +73,8 @@ export class Worker implements AgentWorker {
   readonly rules: AdmissionRules;
   /** Journal, approvals and state key every run gets, when the worker was given them. */
   private readonly durability: Durability | undefined;
+  /** The worker's own guards: on every run it serves, with whatever guards the caller sent. */
+  private readonly guardrails: Guardrails | undefined;
   /**
    * Core replies published lately, for callers that lost theirs to a reconnect. Only on a bus that can
    * disconnect: in process there is nothing to recover.
@@ -121,6 +125,7 @@ export class Worker implements AgentWorker {
     this.concurrency = positiveInteger(where, 'concurrency', options.concurrency, DEFAULT_CONCURRENCY);
     this.stopGraceMs = options.stopGraceMs ?? 5_000;
     this.durability = durabilityOf(options);
+    this.guardrails = options.guardrails;
     for (const [field, value] of [
       ['stopGraceMs', this.stopGraceMs],
       ['heartbeatMs', options.heartbeatMs ?? 0],
@@ -409,6 +414,9 @@ export class Worker implements AgentWorker {
       tenantId: envelope.tenant ?? this.namespace,
     };
     if (envelope.user !== undefined) options.userId = envelope.user;
+    if (envelope.session !== undefined) options.sessionId = envelope.session;
+    const guardrails = combineGuardrails(callerGuardrails(envelope), this.guardrails);
+    if (guardrails) options.guardrails = guardrails;
     const durability = this.durability;
     if (durability) Object.assign(options, durability);
     // Without a trace (no SDK, no incoming context) the agent starts its own; nothing to pass down.
@@ -606,13 +614,14 @@ class CoreReply implements ReplyChannel {
 /** What a worker adds to every run it serves, when it was given it. */
 type Durability = Pick<
   RunOptions,
-  'journal' | 'approvals' | 'approvalTimeoutMs' | 'stateKey' | 'audit' | 'auditRedact'
+  'journal' | 'approvals' | 'approvalTimeoutMs' | 'stateKey' | 'audit' | 'auditRedact' | 'cache'
 >;
 
 function durabilityOf(options: ServeAgentOptions): Durability | undefined {
-  const { journal, approvals, approvalTimeoutMs, stateKey, audit, auditRedact } = options;
-  if (!journal && !approvals && stateKey === undefined && !audit) return undefined;
+  const { journal, approvals, approvalTimeoutMs, stateKey, audit, auditRedact, cache } = options;
+  if (!journal && !approvals && stateKey === undefined && !audit && !cache) return undefined;
   const durability: Durability = {};
+  if (cache) durability.cache = cache;
   if (audit) durability.audit = audit;
   if (auditRedact) durability.auditRedact = auditRedact;
   if (journal) durability.journal = journal;
