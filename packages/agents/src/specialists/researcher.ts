@@ -7,6 +7,16 @@ import { resolveShared, type SpecialistOptions } from './options.js';
 export interface ResearcherOptions extends SpecialistOptions {
   /** Adds a `web_search` tool over your provider; without one the researcher uses the corpus only. */
   webSearch?: WebSearchProvider;
+  /**
+   * `react` (default) searches and reads step by step; `plan-execute` plans every search and read first
+   * (validated before anything runs), runs the independent ones at once, and re-plans when one fails.
+   */
+  planner?: 'react' | 'plan-execute';
+  /**
+   * Checks that every source the findings cite came back from a search, a read or the web in this run
+   * (an invented id is sent back to the model). Default true.
+   */
+  grounding?: boolean;
 }
 
 export const RESEARCHER_LIMITS: Readonly<Partial<Limits>> = Object.freeze({
@@ -56,5 +66,15 @@ export function researcher(options: ResearcherOptions = {}): Agent<ResearchReque
     input: researchContract.input,
     output: researchContract.output,
     limits: { ...RESEARCHER_LIMITS, ...options.limits },
+    ...(options.planner === 'plan-execute' ? { planner: 'plan-execute' as const } : {}),
+    ...(options.grounding === false ? {} : { grounding: { cited: citedSources } }),
   });
+}
+
+/** Every source the findings rest on: each finding's sources and the source list. */
+function citedSources(output: ResearchFindings): string[] {
+  return [
+    ...output.findings.flatMap((finding) => finding.sources),
+    ...output.sources.map((source) => source.id),
+  ];
 }

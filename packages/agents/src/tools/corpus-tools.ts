@@ -42,7 +42,8 @@ export function searchCorpusTool(corpus: Corpus): Tool<z.output<typeof searchInp
     output: searchOutput,
     risk: 'read',
     timeoutMs: 5_000,
-    cache: { ttlMs: 60_000, max: 200 },
+    // The corpus reads the same for every user: one cached result serves the whole tenant.
+    cache: { ttlMs: 60_000, max: 200, scope: 'tenant' },
     execute: ({ query, limit }) => {
       const results = corpus.search(query, { limit });
       if (results.length === 0) {
@@ -83,7 +84,7 @@ export function readDocumentTool(corpus: Corpus): Tool<z.output<typeof readInput
     output: readOutput,
     risk: 'read',
     timeoutMs: 5_000,
-    cache: { ttlMs: 60_000, max: 200 },
+    cache: { ttlMs: 60_000, max: 200, scope: 'tenant' },
     execute: ({ id }) => {
       const document = corpus.get(id);
       if (!document) {

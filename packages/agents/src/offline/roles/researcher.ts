@@ -10,6 +10,7 @@ import { READ_DOCUMENT, SEARCH_CORPUS } from '../../tools/corpus-tools.js';
 import { WEB_SEARCH } from '../../tools/web-search.js';
 import { findInput, okResults, taskText } from '../conversation.js';
 import { finalAnswer, OFFLINE_LABEL, type OfflineTurn, type TurnContext } from '../turn.js';
+import { researchPlan } from './researcher-plan.js';
 
 const MAX_QUERIES = 5;
 const MAX_READS = 5;
@@ -48,6 +49,8 @@ interface ReadDocument {
  * quote the documents' own sentences.
  */
 export function researcherTurn(context: TurnContext): OfflineTurn {
+  // A plan-execute researcher is first asked for a plan (and for a new one when a step fails).
+  if (context.request.responseSchema?.name === 'plan') return researchPlan(context);
   const request = readRequest(context);
   const called = (tool: string) => context.exchanges.some((exchange) => exchange.call.name === tool);
   const plan = searchQueries(request);
@@ -94,7 +97,7 @@ function searchRounds(context: TurnContext): number {
   ).length;
 }
 
-function readRequest(context: TurnContext): ResearchRequest {
+export function readRequest(context: TurnContext): ResearchRequest {
   const input = findInput(context.messages, researchRequestSchema, (text) => ({ topic: clip(text, 500) }));
   return input ?? { topic: clip(taskText(context.messages), 500) || 'the task' };
 }
@@ -120,7 +123,7 @@ export function searchQueries(request: ResearchRequest): PlannedQuery[] {
     .slice(0, MAX_QUERIES);
 }
 
-function contentWords(text: string): string {
+export function contentWords(text: string): string {
   return tokenize(text)
     .filter((word) => word.length > 1 && !isStopWord(word))
     .join(' ');
