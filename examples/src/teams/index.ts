@@ -9,6 +9,7 @@ export {
   DEFAULT_TEAM_BUDGET,
   DEFAULT_TEAM_TIMEOUT_MS,
   localMembers,
+  localMembersWith,
   type MemberSource,
   remoteMembers,
   type ServableAgent,

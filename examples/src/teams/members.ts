@@ -19,6 +19,11 @@ export interface TeamOptions {
   timeoutMs?: number;
   /** One ledger shared by every member, across processes. Default 400k tokens and $1. */
   budget?: BudgetLimits;
+  /**
+   * How the local researcher works: `react` (default) step by step, `plan-execute` a validated plan
+   * first. Remote members are as their workers built them.
+   */
+  planner?: 'react' | 'plan-execute';
 }
 
 export const DEFAULT_TEAM_TIMEOUT_MS = 120_000;
@@ -92,6 +97,12 @@ export function servableAgent(name: string): ServableAgent {
 
 /** Members built in this process (each call builds a fresh agent). */
 export const localMembers: MemberSource = (name) => servableAgent(name).create();
+
+/** Local members with the researcher planning first (`planner: 'plan-execute'`), or as they are. */
+export function localMembersWith(options: Pick<TeamOptions, 'planner'>): MemberSource {
+  if (options.planner !== 'plan-execute') return localMembers;
+  return (name) => (name === 'researcher' ? researcher({ planner: 'plan-execute' }) : localMembers(name));
+}
 
 /** Members that are workers on `bus`: the same names and contracts, run elsewhere. */
 export function remoteMembers(

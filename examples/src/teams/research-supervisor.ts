@@ -1,7 +1,12 @@
 import { modelForRole, researchContract, reviewContract, writeContract } from '@baton/agents';
 import { defineAgent, type Model } from '@baton/core';
 import { supervisor, type Team, timeout } from '@baton/supervisor';
-import { DEFAULT_TEAM_BUDGET, DEFAULT_TEAM_TIMEOUT_MS, localMembers, type TeamOptions } from './members.js';
+import {
+  DEFAULT_TEAM_BUDGET,
+  DEFAULT_TEAM_TIMEOUT_MS,
+  localMembersWith,
+  type TeamOptions,
+} from './members.js';
 
 export interface ResearchSupervisorOptions extends TeamOptions {
   /** The manager's model; default `modelForRole('manager')` (a real model when configured, else offline). */
@@ -14,7 +19,7 @@ export interface ResearchSupervisorOptions extends TeamOptions {
  * reviewer asks, and writes the final report. The manager is always local; workers may be remote.
  */
 export function researchSupervisorTeam(options: ResearchSupervisorOptions = {}): Team<string, string> {
-  const member = options.members ?? localMembers;
+  const member = options.members ?? localMembersWith(options);
   const manager = defineAgent<string, string>({
     name: 'manager',
     description: 'Plans a cited research report and delegates the work to specialists.',

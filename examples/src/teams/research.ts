@@ -10,7 +10,12 @@ import {
 } from '@baton/agents';
 import type { AgentLike } from '@baton/core';
 import { type PipelineContext, pipeline, type Team, timeout } from '@baton/supervisor';
-import { DEFAULT_TEAM_BUDGET, DEFAULT_TEAM_TIMEOUT_MS, localMembers, type TeamOptions } from './members.js';
+import {
+  DEFAULT_TEAM_BUDGET,
+  DEFAULT_TEAM_TIMEOUT_MS,
+  localMembersWith,
+  type TeamOptions,
+} from './members.js';
 
 export interface ResearchTeamOptions extends TeamOptions {
   /** Times the reviewer may send the draft back to the writer. Default 2. */
@@ -39,7 +44,7 @@ export interface ResearchReport {
  * against its contract on both sides; the team shares one budget and stops on a real timeout.
  */
 export function researchTeam(options: ResearchTeamOptions = {}): Team<ResearchRequest, ResearchReport> {
-  const member = options.members ?? localMembers;
+  const member = options.members ?? localMembersWith(options);
   const maxRevisions = options.maxRevisions ?? 2;
   return pipeline<ResearchRequest, ResearchReport>({
     name: 'research',

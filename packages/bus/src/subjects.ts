@@ -70,13 +70,16 @@ export const jetstreamNames = {
   auditStream: (ns: string) => `BATON_${ns}_AUDIT`,
   /** Long-term memory (natsMemoryStore): one bucket per tenant, whatever the memory namespaces inside. */
   memoryBucket: (ns: string) => `BATON_${ns}_MEMORY`,
+  /** Tool results and model responses (natsCacheStore), shared by every worker of the tenant. */
+  cacheBucket: (ns: string) => `BATON_${ns}_CACHE`,
 } as const;
 
 /** The KV bucket names of a namespace (their streams are `KV_<bucket>`, their subjects `$KV.<bucket>.>`). */
-export function kvBuckets(ns: string): { results: string; approvals: string; memory: string } {
+export function kvBuckets(ns: string): { results: string; approvals: string; memory: string; cache: string } {
   return {
     results: jetstreamNames.resultsBucket(ns),
     approvals: jetstreamNames.approvalsBucket(ns),
     memory: jetstreamNames.memoryBucket(ns),
+    cache: jetstreamNames.cacheBucket(ns),
   };
 }

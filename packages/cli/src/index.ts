@@ -10,6 +10,7 @@ export {
   startTracing,
 } from '@baton/examples/tracing';
 export { type AgentSummary, agentsCommand, summarize } from './commands/agents.js';
+export { type NatsConfigFlags, natsConfigCommand } from './commands/nats-config.js';
 export { type RunFlags, runCommand } from './commands/run.js';
 export { traceCommand } from './commands/trace.js';
 export { workerCommand } from './commands/worker.js';

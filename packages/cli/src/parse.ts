@@ -29,3 +29,12 @@ export function namespaceToken(value: string): string {
   }
   return value;
 }
+
+/** `--port`: 0 (the OS picks a free port) to 65535. */
+export function portNumber(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65_535) {
+    throw new CliError(`--port must be an integer from 0 to 65535 (got "${value}")`, EXIT.USAGE);
+  }
+  return parsed;
+}

@@ -1,6 +1,9 @@
 import { Command, Option } from 'commander';
+import { registerMemoryCommands } from './commands/memory-register.js';
+import { CliError, EXIT } from './errors.js';
 import type { Io } from './io.js';
-import { namespaceToken, positiveInteger, seconds } from './parse.js';
+import { addNatsLogin } from './nats-flags.js';
+import { namespaceToken, portNumber, positiveInteger, seconds } from './parse.js';
 import { runIdArg } from './stores.js';
 
 /** What a command resolves to: the process exit code. */
@@ -32,6 +35,11 @@ export function createProgram(io: Io, done: (code: number) => void): Command {
     .option('--nats <url>', 'run the members on workers over NATS (start them with `baton worker`)')
     .option('--namespace <ns>', 'the bus namespace (tenant) of the workers', namespaceToken)
     .option('--timeout <seconds>', 'stop the team after this long (default 120)', seconds('--timeout'))
+    .option(
+      '--planner <kind>',
+      'how the local researcher works: react (step by step, default) or plan-execute (a validated plan first)',
+      plannerKind,
+    )
     .option(
       '--wait-workers <seconds>',
       'with --nats: how long to wait for the workers (default 5)',
@@ -173,6 +181,26 @@ export function createProgram(io: Io, done: (code: number) => void): Command {
   decide('edit', 'approve a pending call with other arguments: those are what runs and what is recorded');
 
   program
+    .command('serve')
+    .description(
+      'the HTTP gateway: sync, streamed (SSE) and async runs, approvals, API keys, rate limits, OpenAPI',
+    )
+    .option('--port <n>', `port to listen on (default 8787; 0 picks a free one)`, portNumber)
+    .option('--host <address>', 'address to listen on (default 127.0.0.1; others need API keys)')
+    .option('--nats <url>', 'keep runs, jobs, journals and approvals on NATS: async jobs survive a restart')
+    .option('--namespace <ns>', 'the tenant of requests when no API keys are configured', namespaceToken)
+    .option('--config <file>', 'a JSON configuration: keys, tenants, rate limits, body limit, webhooks, runs')
+    .option('--remote-members', "with --nats: teams' members run on workers (`baton worker`)")
+    .option(
+      '--drain-timeout <seconds>',
+      'on Ctrl-C, how long runs in flight may finish before they are stopped (default 10)',
+      seconds('--drain-timeout'),
+    )
+    .action((flags) =>
+      finish(import('./commands/serve.js').then(({ serveCommand }) => serveCommand(flags, io))),
+    );
+
+  program
     .command('worker')
     .description('serve one agent on NATS until SIGINT/SIGTERM, then drain and exit')
     .argument('<agent>', 'researcher, writer, reviewer (or drafter, fact-checker, editor, judge)')
@@ -272,5 +300,68 @@ export function createProgram(io: Io, done: (code: number) => void): Command {
       ),
     );
 
+  program
+    .command('nats-config')
+    .description(
+      'print the nats-server configuration that isolates tenants: one account each, least-privilege users per role',
+    )
+    .argument(
+      '<file>',
+      'the tenants (JSON): names, JetStream limits, users with roles; a password, a passwordEnv variable, or none (generated)',
+    )
+    .option('--out <path>', 'write the configuration to this file (owner-only) instead of stdout')
+    .option(
+      '--credentials <path>',
+      "also write every user's password and inbox prefix as JSON (owner-only), for the clients",
+    )
+    .action((file: string, flags) =>
+      finish(
+        import('./commands/nats-config.js').then(({ natsConfigCommand }) =>
+          natsConfigCommand(file, flags, io),
+        ),
+      ),
+    );
+
+  const mcp = program
+    .command('mcp')
+    .description('the Model Context Protocol: serve an agent or a team as an MCP tool');
+  mcp
+    .command('serve')
+    .description(
+      'serve an agent or a team as one MCP tool, over stdio (default) or Streamable HTTP, until the client leaves or Ctrl-C',
+    )
+    .argument(
+      '<agent|team>',
+      'an agent (researcher, writer, …), a team (research, …), or a path to a team module',
+    )
+    .option('--http <port>', 'serve Streamable HTTP on this port (0 picks a free one) instead of stdio')
+    .option(
+      '--host <address>',
+      'with --http: the address to listen on (default 127.0.0.1; others need --token)',
+    )
+    .option('--token <secret>', 'with --http: require `Authorization: Bearer <secret>` (or BATON_MCP_TOKEN)')
+    .option('--timeout <seconds>', 'stop each run after this long', seconds('--timeout'))
+    .option(
+      '--concurrency <n>',
+      'runs at once; more calls are answered "busy" (default 16)',
+      positiveInteger('--concurrency'),
+    )
+    .action((reference: string, flags) =>
+      finish(
+        import('./commands/mcp-serve.js').then(({ mcpServeCommand }) =>
+          mcpServeCommand(reference, flags, io),
+        ),
+      ),
+    );
+
+  registerMemoryCommands(program, io, finish);
+  addNatsLogin(program, new Set(['serve']));
+
   return program;
+}
+
+/** `--planner`: react or plan-execute; anything else is a usage error that lists both. */
+function plannerKind(value: string): 'react' | 'plan-execute' {
+  if (value === 'react' || value === 'plan-execute') return value;
+  throw new CliError(`--planner must be react or plan-execute (got "${value}")`, EXIT.USAGE);
 }

@@ -5,13 +5,14 @@ import { type NatsBus, natsApprovals, natsJournal } from '@baton/bus';
 import { type ApprovalStore, fileApprovals, fileJournal, type RunJournal } from '@baton/core';
 import { CliError, EXIT } from './errors.js';
 import { connectNats } from './nats.js';
+import type { NatsAuthFlags } from './nats-flags.js';
 
 /** Where `baton run --journal` and `baton resume` keep journals and approvals without NATS. */
 export const DEFAULT_STATE_DIR = '.baton';
 /** Where `baton approvals` looks without NATS: the approvals of `DEFAULT_STATE_DIR`. */
 export const DEFAULT_APPROVALS_DIR = join(DEFAULT_STATE_DIR, 'approvals');
 
-export interface StoreFlags {
+export interface StoreFlags extends NatsAuthFlags {
   nats?: string;
   namespace?: string;
   dir?: string;
@@ -64,7 +65,7 @@ export async function openApprovalStore(flags: StoreFlags): Promise<ApprovalStor
   }
   const url = flags.dir === undefined ? (flags.nats ?? envNatsUrl()) : undefined;
   if (url) {
-    const bus = await connectNats(url, `baton-approvals-${process.pid}`);
+    const bus = await connectNats(url, `baton-approvals-${process.pid}`, flags);
     return {
       ...natsLocation(url, flags.namespace),
       store: natsApprovals(bus, flags.namespace ? { namespace: flags.namespace } : {}),

@@ -4,6 +4,7 @@ import type { ContextStage } from './context/types.js';
 import { BatonError } from './errors.js';
 import type { Guardrails } from './guards/types.js';
 import type { Model, ToolChoice } from './model/types.js';
+import { configurePlanning, type PlanningConfig } from './planning/config.js';
 import type { AgentLike, RunOptions, RunResult } from './run/types.js';
 import { type AnyTool, configError, isTool } from './tools/define.js';
 
@@ -57,7 +58,7 @@ export type InstructionsFunction<I> = {
   build(context: InstructionsContext<I>): string;
 }['build'];
 
-export interface AgentConfig<I, O> {
+export interface AgentConfig<I, O> extends PlanningConfig<O> {
   /** `^[a-zA-Z0-9_-]{1,64}$`: also the agent's bus subject segment. */
   name: string;
   description: string;
@@ -177,6 +178,7 @@ export function defineAgent<I = string, O = string>(config: AgentConfig<I, O>): 
       return runner(agent, input, options);
     },
   };
+  configurePlanning(agent, config, where);
   return agent;
 }
 

@@ -50,6 +50,8 @@ export const ERROR_CODES = {
   MEMORY_OPTED_OUT: { category: 'user', retryable: false },
   /** A cost limit is set but a model's price is unknown: the limit could never be enforced. */
   PRICE_UNKNOWN: { category: 'user', retryable: false },
+  /** The answer cites sources no tool result of the run contains (an agent's `grounding` check). */
+  OUTPUT_UNGROUNDED: { category: 'user', retryable: false },
   // Model providers.
   PROVIDER_AUTH: { category: 'provider', retryable: false },
   PROVIDER_RATE_LIMIT: { category: 'provider', retryable: true },
@@ -74,6 +76,10 @@ export const ERROR_CODES = {
   REPEATED_ACTION: { category: 'limit', retryable: false },
   NO_PROGRESS: { category: 'limit', retryable: false },
   MAX_ROUNDS: { category: 'limit', retryable: false },
+  /** The planner gave no valid plan within its attempts (each refused plan was sent back with its violations). */
+  PLAN_INVALID: { category: 'limit', retryable: false },
+  /** A plan step failed and the re-plans ran out (`maxReplans`): the run ends with what the steps found. */
+  PLAN_FAILED: { category: 'limit', retryable: false },
   TOOL_TIMEOUT: { category: 'limit', retryable: true },
   TOOL_RATE_LIMITED: { category: 'limit', retryable: true },
   PAYLOAD_TOO_LARGE: { category: 'limit', retryable: false },
@@ -90,6 +96,8 @@ export const ERROR_CODES = {
    * reaching another tenant's subjects, a worker publishing kill, or a client without its inbox prefix.
    */
   BUS_PERMISSION_DENIED: { category: 'user', retryable: false },
+  /** The NATS server refused the login (no user, or a wrong password): trying again cannot help. */
+  BUS_AUTH_FAILED: { category: 'user', retryable: false },
   WORKER_CRASHED: { category: 'system', retryable: true },
   DUPLICATE: { category: 'system', retryable: false },
   /** Another writer took the run's journal over (a resume elsewhere): this one must stop. */
@@ -100,10 +108,31 @@ export const ERROR_CODES = {
   JOURNAL_INVALID: { category: 'system', retryable: false },
   /** Another writer appended to the audit log first: the record is chained again after it. */
   AUDIT_CONFLICT: { category: 'system', retryable: true },
+  /** A memory store's backend (NATS KV, PostgreSQL) could not be reached or refused the operation. */
+  MEMORY_UNAVAILABLE: { category: 'system', retryable: true },
+  /** A memory store's stored data could not be read back (a corrupt or hand-edited file): nothing is guessed. */
+  MEMORY_INVALID: { category: 'system', retryable: false },
   /** The audit log could not be written or read (its store is down): nothing runs unaudited. */
   AUDIT_UNAVAILABLE: { category: 'system', retryable: true },
   /** A stored audit entry could not be read back (corrupt or edited); `baton audit verify` says where. */
   AUDIT_INVALID: { category: 'system', retryable: false },
+  /** An MCP server could not be reached or started (`@baton/mcp`); a later call reconnects. */
+  MCP_UNAVAILABLE: { category: 'system', retryable: true },
+  /** The connection to an MCP server was lost while a call was in flight: it may or may not have run. */
+  MCP_DISCONNECTED: { category: 'system', retryable: true },
+  /** An MCP server answered a request with a protocol error (unknown tool, invalid params, internal error). */
+  MCP_ERROR: { category: 'system', retryable: false },
+  // The HTTP gateway (@baton/serve): what its callers get back, each with its own HTTP status.
+  /** No API key, or one the gateway does not know (HTTP 401). */
+  UNAUTHORIZED: { category: 'user', retryable: false },
+  /** The API key spent its request allowance; `details.retryAfterMs` says when to try again (HTTP 429). */
+  RATE_LIMITED: { category: 'limit', retryable: true },
+  /** No such route or resource on the gateway (HTTP 404). */
+  NOT_FOUND: { category: 'user', retryable: false },
+  /** A team name the gateway's catalogue does not have (HTTP 404). */
+  TEAM_UNKNOWN: { category: 'user', retryable: false },
+  /** The run already ended: there is nothing left to cancel (HTTP 409). */
+  RUN_FINISHED: { category: 'user', retryable: false },
   INTERNAL: { category: 'system', retryable: false },
 } as const satisfies Record<string, CodeSpec>;
 

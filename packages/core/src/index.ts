@@ -97,6 +97,8 @@ export {
   budgetRemainingSchema,
   limitsFromRemaining,
 } from './budget.js';
+// Caches on a pluggable store: tool results and model responses (listed in cache/index.ts).
+export * from './cache/index.js';
 // The context pipeline: stages that shape what each model call is sent (issue 13).
 export {
   type CapToolResultsOptions,
@@ -203,12 +205,59 @@ export {
   type RunJournal,
   recordedResponseSchema,
 } from './journal/types.js';
+export { type RecallBudget, type RecalledContext, recallForTask, renderMemories } from './memory/context.js';
+export type { Embedder } from './memory/embedder.js';
+export { deterministicRecap, episodeText, type RunOutline } from './memory/episodes.js';
+export {
+  FileMemoryStore,
+  type FileMemoryStoreOptions,
+  fileMemoryStore,
+  MEMORY_FILE,
+} from './memory/file.js';
+export {
+  InMemoryStore,
+  type InMemoryStoreOptions,
+  inMemoryStore,
+  type MemorySnapshot,
+} from './memory/in-memory.js';
+export { LexicalIndex, type LexicalMatch } from './memory/lexical.js';
+export type { RunMemoryOptions } from './memory/run-options.js';
 export type {
+  MemoryHit,
   MemoryKind,
+  MemoryNamespace,
+  MemoryProvenance,
   MemoryPutOptions,
   MemoryRecord,
+  MemorySearchOptions,
   MemoryStore,
+  MemorySubject,
 } from './memory/store.js';
+export { type MemoryToolsOptions, memoryTools } from './memory/tools.js';
+export {
+  cosineSimilarity,
+  DEFAULT_RECENCY_HALF_LIFE_MS,
+  DEFAULT_SCOPE,
+  isExpired,
+  MEMORY_LIMITS,
+  memoryKindSchema,
+  memoryNamespaceSchema,
+  memoryProvenanceSchema,
+  memoryRecordSchema,
+  memorySubjectSchema,
+  type ParsedPut,
+  type ParsedSearch,
+  parseKey,
+  parseListOptions,
+  parseNamespace,
+  parsePut,
+  parseSearch,
+  parseStoredRecord,
+  parseSubject,
+  type ResolvedNamespace,
+  recencyWeight,
+} from './memory/validate.js';
+export { type GuardedWrite, guardedPut } from './memory/write.js';
 export {
   costOf,
   DEFAULT_PRICES,
@@ -237,8 +286,12 @@ export type {
   UserMessage,
 } from './model/types.js';
 export { addUsage, emptyUsage, totalTokens } from './model/usage.js';
+// Planning (plan-and-execute), reflection and grounding (issue 14).
+export * from './planning/index.js';
 // Model providers, combinators and modelFromEnv (listed explicitly in providers/index.ts).
 export * from './providers/index.js';
+// Recovery beyond backoff: modified retries, fallback tools, human escalation (issue 14).
+export * from './recovery/index.js';
 export { withoutToolResults } from './run/journaled.js';
 export { spentOf } from './run/result.js';
 export {
@@ -283,6 +336,7 @@ export {
   defineTool,
   isTool,
   type Tool,
+  type ToolCacheConfig,
   type ToolCacheOptions,
   type ToolConfig,
   type ToolContext,

@@ -51,7 +51,7 @@ describe('defineTool', () => {
     expect(() => defineTool({ ...base, input: z.string() as never })).toThrow(/"input" must be a zod object/);
     expect(() => defineTool({ ...base, timeoutMs: -1 })).toThrow(/"timeoutMs"/);
     expect(() => defineTool({ ...base, retry: 0 })).toThrow(/"retry.attempts"/);
-    expect(() => defineTool({ ...base, risk: 'write', cache: true })).toThrow(
+    expect(() => defineTool({ ...base, risk: 'write', cache: { ttlMs: 1_000 } })).toThrow(
       /"cache" must be only allowed on read tools/,
     );
     try {

@@ -20,6 +20,14 @@ export {
   type PipelineStage,
   pipeline,
 } from './pipeline.js';
+export { type PlanMember, plannerAgent } from './planning/members.js';
+export { type PlanExecuteConfig, type PlanOutputContext, planExecute } from './planning/plan-execute.js';
+export {
+  type TeamAsAgentOptions,
+  type TeamToolOptions,
+  teamAsAgent,
+  teamTool,
+} from './planning/team-member.js';
 export { statusOf as teamStatusFor } from './status.js';
 export { type SupervisedWorker, type SupervisorConfig, supervisor } from './supervisor.js';
 export { resumeTeam } from './team-journal.js';
@@ -50,6 +58,7 @@ export type {
   TeamConfig,
   TeamEvent,
   TeamEventType,
+  TeamPlanReport,
   TeamResult,
   TeamRunOptions,
   TeamStatus,

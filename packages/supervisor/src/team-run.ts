@@ -177,6 +177,11 @@ export class TeamRun {
     return this.span.spanContext().traceId;
   }
 
+  /** The tracer and the `invoke_workflow` context: an orchestrator's own spans (a plan) nest under it. */
+  get tracing(): { tracer: Tracer; context: Context } {
+    return { tracer: this.tracer, context: this.workflowContext };
+  }
+
   /** True once the team must not start new work. */
   get stopped(): boolean {
     return this.stopReason !== undefined || this.signal.aborted;
@@ -409,6 +414,8 @@ export class TeamRun {
     output: O | undefined,
     natural: StopReason | undefined,
     fallback: StopReason,
+    /** What an orchestrator adds to its result (a plan-execute team's plans). */
+    extra?: Pick<TeamResult<O>, 'plan'>,
   ): Promise<TeamResult<O>> {
     await this.settleInFlight();
     this.accountForUnvisited();
@@ -442,6 +449,7 @@ export class TeamRun {
       budget: { limits: { ...this.ledger.limits }, used: { ...this.ledger.used } },
     };
     if (unpriced) result.unpriced = unpriced;
+    if (extra?.plan) result.plan = extra.plan;
     if (status === 'awaiting_approval') result.pending = [...this.pending];
     if (this.previews.length > 0) {
       result.previews = this.previews.sort((a, b) => a.sequence - b.sequence).map((entry) => entry.preview);

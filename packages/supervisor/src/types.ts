@@ -6,6 +6,8 @@ import type {
   CallPreview,
   EventHub,
   Guardrails,
+  Plan,
+  PlanStepFailure,
   RunEvent,
   RunOptions,
   RunStatus,
@@ -65,6 +67,17 @@ export interface TeamCallPreview extends CallPreview {
   member: string;
   /** The member's run. */
   runId: string;
+}
+
+/** What a plan-execute team planned and did, whatever its status: the partial results of a failed plan. */
+export interface TeamPlanReport {
+  /** Every valid plan, the first and each re-plan. */
+  plans: Plan[];
+  /** The outputs of the steps that finished, by step id. */
+  outputs: Record<string, unknown>;
+  /** The steps whose failure led to the last re-plan (or to the end). */
+  failed: PlanStepFailure[];
+  replans: number;
 }
 
 /** One handoff: what one member received and what it gave back. */
@@ -130,6 +143,8 @@ export interface TeamResult<O = unknown> {
    * handoff order. Members' own results carry theirs; this is the one list a person reviews.
    */
   previews?: TeamCallPreview[];
+  /** A plan-execute team's plans: what each step produced, what failed and why, the re-plans. */
+  plan?: TeamPlanReport;
   durationMs: number;
   runId: string;
   traceId: string;

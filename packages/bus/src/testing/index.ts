@@ -38,9 +38,7 @@ export {
 export {
   type CrossTenantProbeOptions,
   type CrossTenantReport,
-  type ProbeAttempt,
-  type ProbeKind,
-  type ProbeOutcome,
   probeCrossTenant,
 } from './tenancy/probe.js';
+export type { ProbeAttempt, ProbeKind, ProbeOutcome } from './tenancy/types.js';
 export { PROBE_AGENT, PROBE_RUN, Victim, type VictimStream } from './tenancy/victim.js';

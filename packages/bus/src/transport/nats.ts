@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { BatonError } from '@baton/core';
 import {
+  type Authenticator,
   type ConnectionOptions,
   connect,
   headers as createHeaders,
   createInbox,
+  credsAuthenticator,
   type Msg,
   type MsgHdrs,
   type NatsConnection,
@@ -61,6 +64,11 @@ export interface NatsBusOptions {
   inboxPrefix?: string;
   /** Any other nats.js connection option (credentials, TLS, ping interval...). */
   connection?: Partial<ConnectionOptions>;
+  /**
+   * A NATS credentials file (`.creds`: a user JWT and its nkey seed, as `nsc` writes) to log in with. Read
+   * once here; an unreadable file is CONFIG_INVALID.
+   */
+  credsFile?: string;
   /** Where errors thrown by subscription handlers go (default: console.error), as on InProcessBus. */
   onHandlerError?: HandlerErrorListener;
 }
@@ -176,16 +184,25 @@ export class NatsBus implements Bus {
       ...options.connection,
     };
     if (options.name !== undefined) connectionOptions.name = options.name;
+    if (options.credsFile !== undefined) connectionOptions.authenticator = credsFrom(options.credsFile);
     if (options.inboxPrefix !== undefined)
       connectionOptions.inboxPrefix = checkInboxPrefix(options.inboxPrefix);
     let connection: NatsConnection;
     try {
       connection = await connect(connectionOptions);
     } catch (error) {
+      // A refused login is the user's to fix, not a server to wait for: its own code, not retryable.
+      const refused = (error as Error)?.name === 'AuthorizationError';
       throw new BatonError(
-        'BUS_DISCONNECTED',
-        `Cannot connect to NATS at ${String(options.servers)}: ${(error as Error).message}`,
-        { cause: error, details: { servers: options.servers } },
+        refused ? 'BUS_AUTH_FAILED' : 'BUS_DISCONNECTED',
+        `Cannot connect to NATS at ${withoutPasswords(options.servers)}: ${(error as Error).message}`,
+        {
+          cause: error,
+          details: { servers: withoutPasswords(options.servers) },
+          ...(refused
+            ? { hint: "Check the user and password (or the server's authorization settings)" }
+            : {}),
+        },
       );
     }
     const wrap: NatsBusWrapOptions = { ownsConnection: true };
@@ -424,6 +441,37 @@ export function permissionDenied(denial: PermissionDenial, hint?: string): Baton
       hint: hint ?? "Check the user's permissions (baton nats-config) and the namespace it works in",
     },
   );
+}
+
+/**
+ * The login of a credentials file, checked now: nats.js would parse it only while connecting, and a
+ * malformed file would then look like a server that cannot be reached.
+ */
+function credsFrom(path: string): Authenticator {
+  const invalid = (why: string) =>
+    new BatonError('CONFIG_INVALID', `NatsBus: the credentials file ${path} ${why}`, {
+      details: { field: 'credsFile' },
+      hint: 'Give the .creds file of a NATS user (a user JWT and its nkey seed), as nsc writes it',
+    });
+  let contents: Uint8Array;
+  try {
+    contents = readFileSync(path);
+  } catch (error) {
+    throw invalid(`cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  const authenticator = credsAuthenticator(contents);
+  try {
+    authenticator('check');
+  } catch {
+    // Not the parser's message: it could quote the file, and the file holds a secret seed.
+    throw invalid('is not a NATS credentials file');
+  }
+  return authenticator;
+}
+
+/** Server URLs as they may be shown: `nats://user:pass@host` keeps its host, not its credentials. */
+function withoutPasswords(servers: string | string[]): string {
+  return String(servers).replace(/\/\/[^/@,]*@/g, '//***@');
 }
 
 /** The inbox prefix a nats.js connection was made with (its options are not part of the typed interface). */

@@ -3,8 +3,9 @@ import { renderTable } from '@baton/examples';
 import type { Io } from '../io.js';
 import { selfCommand } from '../io.js';
 import { connectNats } from '../nats.js';
+import type { NatsAuthFlags } from '../nats-flags.js';
 
-export interface AgentsFlags {
+export interface AgentsFlags extends NatsAuthFlags {
   nats: string;
   namespace?: string;
   json?: boolean;
@@ -28,7 +29,7 @@ export interface AgentSummary {
 
 /** `baton agents`: the workers on the bus, from the registry (name, contract, instances, load). */
 export async function agentsCommand(flags: AgentsFlags, io: Io): Promise<number> {
-  const bus = await connectNats(flags.nats, `baton-cli-${process.pid}`);
+  const bus = await connectNats(flags.nats, `baton-cli-${process.pid}`, flags);
   try {
     const found = await listAgents(bus, {
       ...(flags.namespace ? { namespace: flags.namespace } : {}),

@@ -3,8 +3,9 @@ import { natsAuditSink } from '@baton/bus';
 import { BatonError, fileAuditSink } from '@baton/core';
 import { CliError, EXIT } from '../errors.js';
 import { connectNats } from '../nats.js';
+import type { NatsAuthFlags } from '../nats-flags.js';
 
-export interface AuditSourceFlags {
+export interface AuditSourceFlags extends NatsAuthFlags {
   nats?: string;
   namespace?: string;
   stream?: string;
@@ -28,7 +29,7 @@ export async function readAuditSource(
     if (source !== undefined && !isNatsUrl(source)) {
       throw new CliError(`Give a file or --nats, not both (got "${source}" and --nats ${url})`, EXIT.USAGE);
     }
-    const bus = await connectNats(url, 'baton-audit');
+    const bus = await connectNats(url, 'baton-audit', flags);
     try {
       const sink = natsAuditSink(bus, { namespace: flags.namespace, stream: flags.stream, create: false });
       return {

@@ -16,11 +16,12 @@ import { CliError, EXIT } from '../errors.js';
 import { type Io, selfCommand } from '../io.js';
 import { loadTeam } from '../load-team.js';
 import { connectNats } from '../nats.js';
+import type { NatsAuthFlags } from '../nats-flags.js';
 import { showProgress } from '../progress.js';
 import { type DurableStores, durableStores, envNatsUrl, shellCommand } from '../stores.js';
 import { requireWorkers } from './run.js';
 
-export interface ResumeFlags {
+export interface ResumeFlags extends NatsAuthFlags {
   nats?: string;
   namespace?: string;
   dir?: string;
@@ -78,7 +79,7 @@ export async function resumeCommand(runId: string, flags: ResumeFlags, io: Io): 
     let bus: NatsBus | undefined;
     let stores: DurableStores;
     if (url) {
-      bus = await connectNats(url, `baton-cli-${process.pid}`);
+      bus = await connectNats(url, `baton-cli-${process.pid}`, flags);
       const connected = bus;
       cleanup.push(() => connected.close());
       stores = durableStores({ bus, url, ...(flags.namespace ? { namespace: flags.namespace } : {}) });

@@ -17,10 +17,11 @@ import { CliError, EXIT } from '../errors.js';
 import { type Io, selfCommand } from '../io.js';
 import { loadTeam } from '../load-team.js';
 import { connectNats } from '../nats.js';
+import type { NatsAuthFlags } from '../nats-flags.js';
 import { showProgress } from '../progress.js';
 import { type DurableStores, durableStores, newRunId, shellCommand } from '../stores.js';
 
-export interface RunFlags {
+export interface RunFlags extends NatsAuthFlags {
   topic?: string;
   nats?: string;
   namespace?: string;
@@ -28,6 +29,8 @@ export interface RunFlags {
   quiet?: boolean;
   /** Team timeout in milliseconds. */
   timeout?: number;
+  /** How the local researcher works (`--planner`): step by step, or a validated plan first. */
+  planner?: 'react' | 'plan-execute';
   verbose?: boolean;
   /** With `--nats`: how long to wait for the team's workers to announce themselves, ms. Default 5 s. */
   waitWorkers?: number;
@@ -78,8 +81,13 @@ export async function runCommand(reference: string, flags: RunFlags, io: Io): Pr
     tracingReady.catch(() => {});
     let bus: NatsBus | undefined;
     const options: TeamOptions = { timeoutMs: flags.timeout ?? DEFAULT_TEAM_TIMEOUT_MS };
+    if (flags.planner) {
+      if (flags.nats)
+        throw new CliError('--planner applies to local members; over NATS each worker decides', EXIT.USAGE);
+      options.planner = flags.planner;
+    }
     if (flags.nats) {
-      bus = await connectNats(flags.nats, `baton-cli-${process.pid}`);
+      bus = await connectNats(flags.nats, `baton-cli-${process.pid}`, flags);
       const connected = bus;
       cleanup.push(() => connected.close());
       options.members = remoteMembers(bus, { ...(flags.namespace ? { namespace: flags.namespace } : {}) });

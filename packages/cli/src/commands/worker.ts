@@ -3,9 +3,10 @@ import type { AgentLike } from '@baton/core';
 import { AGENT_NAMES, formatDuration, servableAgent } from '@baton/examples';
 import { CliError, EXIT } from '../errors.js';
 import type { Io } from '../io.js';
-import { connectNats } from '../nats.js';
+import { connectNats, withoutPassword } from '../nats.js';
+import type { NatsAuthFlags } from '../nats-flags.js';
 
-export interface WorkerFlags {
+export interface WorkerFlags extends NatsAuthFlags {
   nats: string;
   namespace?: string;
   concurrency?: number;
@@ -35,7 +36,7 @@ export async function workerCommand(name: string, flags: WorkerFlags, io: Io): P
   const { contract, create } = servableAgent(name);
   const { startTracing } = await import('@baton/examples/tracing');
   const tracing = await startTracing({ serviceName: `baton-worker-${name}` });
-  const bus = await connectNats(flags.nats, `baton-worker-${name}-${process.pid}`).catch(
+  const bus = await connectNats(flags.nats, `baton-worker-${name}-${process.pid}`, flags).catch(
     async (error: unknown) => {
       await tracing.shutdown();
       throw error;
@@ -57,7 +58,7 @@ export async function workerCommand(name: string, flags: WorkerFlags, io: Io): P
     throw error;
   }
   io.err(
-    `worker ${name} serving ${worker.contract} on ${flags.nats} (namespace ${worker.namespace}, ` +
+    `worker ${name} serving ${worker.contract} on ${withoutPassword(flags.nats)} (namespace ${worker.namespace}, ` +
       `concurrency ${flags.concurrency ?? 16}${worker.durable ? ', durable' : ''}${flags.journal ? ', journaled' : ''}) as ${worker.instance} — Ctrl-C to stop`,
   );
 

@@ -18,7 +18,7 @@ export interface ApprovalRecord {
   risk: ToolRisk;
   args: unknown;
   /** Why a person must decide: the tool's risk, or a call that may already have run (a crash mid-call). */
-  reason: 'risk' | 'possible_duplicate' | 'untrusted_context';
+  reason: 'risk' | 'possible_duplicate' | 'untrusted_context' | 'escalation';
   /** What would happen, in words a person can check ("email to 50 people, subject X"), when the tool says. */
   preview?: unknown;
   /** The JSON Schema of the tool's arguments, so an editor can check edited arguments before deciding. */
@@ -42,7 +42,7 @@ export const approvalRecordSchema = z.object({
   tool: z.string(),
   risk: z.enum(['read', 'write', 'destructive']),
   args: z.unknown(),
-  reason: z.enum(['risk', 'possible_duplicate', 'untrusted_context']),
+  reason: z.enum(['risk', 'possible_duplicate', 'untrusted_context', 'escalation']),
   preview: z.unknown().optional(),
   schema: z.unknown().optional(),
   teamRunId: z.string().optional(),

@@ -1,3 +1,4 @@
+import { describePlanningEvent } from '../planning/progress.js';
 import type { EventHub } from './emitter.js';
 import type { RunEvent } from './types.js';
 
@@ -61,6 +62,14 @@ export function describeEvent(event: RunEvent, verbose = false): string | undefi
       return verbose
         ? `${who} context ${event.strategy}: ${event.beforeTokens} → ${event.afterTokens} tokens (step ${event.step})`
         : undefined;
+    case 'plan.created':
+    case 'plan.validated':
+    case 'plan.replanned':
+    case 'plan.finished':
+    case 'reflection.reviewed':
+    case 'grounding.checked':
+    case 'tool.recovered':
+      return describePlanningEvent(event, verbose);
     default:
       return undefined;
   }

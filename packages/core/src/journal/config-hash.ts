@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Agent } from '../agent.js';
 import { describeStages } from '../context/config.js';
+import { planningShape } from '../planning/shape.js';
 import { responseSchemaFor } from '../run/final-answer.js';
 import { canonicalJson } from '../util/canonical.js';
 
@@ -45,6 +46,9 @@ export function agentConfigOf(agent: Agent): Record<string, unknown> {
     maxOutputTokens: config.maxOutputTokens ?? null,
     // Only when set, so the hash of an agent without a pipeline is what it was before pipelines existed.
     ...(config.context?.length ? { context: describeStages(config.context) } : {}),
+    ...(config.planner === 'plan-execute' || config.reflect || config.grounding
+      ? { planning: planningShape(agent) }
+      : {}),
   };
 }
 

@@ -104,7 +104,7 @@ export const journalRecordSchema = z.discriminatedUnion('type', [
     toolCallId: z.string(),
     tool: z.string(),
     args: z.unknown(),
-    reason: z.enum(['risk', 'possible_duplicate', 'untrusted_context']).optional(),
+    reason: z.enum(['risk', 'possible_duplicate', 'untrusted_context', 'escalation']).optional(),
   }),
   z.object({
     type: z.literal('approval.decided'),

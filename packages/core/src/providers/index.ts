@@ -8,6 +8,7 @@ export {
   modelFromEnv,
 } from './env.js';
 export { type FallbackInfo, type FallbackOptions, isFallbackError, withFallback } from './fallback.js';
+export { type OpenAIEmbedderOptions, openAIEmbedder } from './openai/embedder.js';
 export { type OpenAIOptions, openai } from './openai/model.js';
 export { retryAfterFromHeaders } from './provider-errors.js';
 export { type RetryInfo, type RetryOptions, withRetry } from './retry.js';

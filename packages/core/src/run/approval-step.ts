@@ -1,6 +1,8 @@
 import type { ApprovalRecord } from '../approvals/types.js';
 import { BatonError } from '../errors.js';
 import type { ToolCall } from '../model/types.js';
+import { isEscalationTool } from '../recovery/ask-human.js';
+import { countEscalation } from '../recovery/metrics.js';
 import type { AnyTool } from '../tools/define.js';
 import { type PreparedCall, prepareToolCall } from '../tools/validate.js';
 import { raceAbort } from '../util/abort.js';
@@ -11,7 +13,7 @@ import type { ApprovalDecision, ApprovalRequest, RunStatus } from './types.js';
 export type ApprovalOutcome = { stop: true; status: RunStatus; error: BatonError } | undefined;
 
 /** Why a call needs a person: its risk, or because it may already have run (interrupted, `once`). */
-type Need = { id: string; reason: 'risk' | 'possible_duplicate' | 'untrusted_context' };
+type Need = { id: string; reason: 'risk' | 'possible_duplicate' | 'untrusted_context' | 'escalation' };
 
 /**
  * Settles every call of a step that needs a person's decision, before anything runs. A decision comes
@@ -44,6 +46,7 @@ export async function settleApprovals(
     const fromJournal = decision !== undefined && journal?.decision(need.id) !== undefined;
     if (!decision && options.approve) {
       emitApproval(ctx, 'approval.requested', call);
+      if (need.reason === 'escalation') countEscalation(ctx.agent.name, call.name);
       const request: ApprovalRequest = {
         runId: state.runId,
         agent: ctx.agent.name,
@@ -85,6 +88,9 @@ export async function settleApprovals(
     } else {
       awaiting.push(need.id);
       if (!options.approve) emitApproval(ctx, 'approval.requested', call);
+      if (!options.approve && need.reason === 'escalation' && !journal?.wasRequested(need.id)) {
+        countEscalation(ctx.agent.name, call.name);
+      }
       if (journal && !journal.wasRequested(need.id)) {
         journal.append({
           type: 'approval.requested',
@@ -133,7 +139,9 @@ function needOf(call: ToolCall, entry: PreparedCall & { ok: true }, ctx: ToolSte
   if (entry.tool.once && ctx.journal?.interrupted(call.id)) {
     return { id: `${call.id}~rerun`, reason: 'possible_duplicate' };
   }
-  if (entry.tool.needsApproval(entry.args as never)) return { id: call.id, reason: 'risk' };
+  if (entry.tool.needsApproval(entry.args as never)) {
+    return { id: call.id, reason: isEscalationTool(entry.tool) ? 'escalation' : 'risk' };
+  }
   if (untrustedConsent(entry.tool, ctx) === 'approve') return { id: call.id, reason: 'untrusted_context' };
   return undefined;
 }

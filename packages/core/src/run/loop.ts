@@ -3,18 +3,29 @@ import type { Agent } from '../agent.js';
 import { Budget, type BudgetDimension, breachError } from '../budget.js';
 import type { ContextStage } from '../context/types.js';
 import { BatonError } from '../errors.js';
-import { type GuardRunContext, guardsFor, runGuards } from '../guards/run.js';
-import type { Guard } from '../guards/types.js';
+import { guardsFor, runGuards } from '../guards/run.js';
 import type { JournalSession } from '../journal/session.js';
 import { costOf } from '../model/pricing.js';
 import type { Message, ModelRequest, ToolSpec } from '../model/types.js';
 import { addUsage, totalTokens } from '../model/usage.js';
+import { planningOf } from '../planning/config.js';
+import { runPlanPhase } from '../planning/phase.js';
+import { reviewAnswer, reviewsAnswers } from '../planning/review.js';
+import { countRun } from '../recovery/metrics.js';
 import { inertJson, UNTRUSTED_NOTICE, wrapUntrusted } from '../tools/format.js';
 import { BatonAttr, GenAI, GenAIOperation } from '../tracing/attributes.js';
 import { activeContext, contextWithSpan, failSpan, startSpan, tracerFor } from '../tracing/spans.js';
 import { raceAbort } from '../util/abort.js';
 import { randomUuid } from '../util/ids.js';
 import { type LongTimer, setLongTimeout } from '../util/timers.js';
+import {
+  type AnswerGuard,
+  guardContextOf,
+  guardPartialText,
+  releaseDeltas,
+  releaseRewritten,
+  textOf,
+} from './answer-guard.js';
 import { audit } from './audit.js';
 import { contextPipelineOf, prepareContext } from './context-step.js';
 import { checkFinalAnswer, responseSchemaFor } from './final-answer.js';
@@ -26,7 +37,8 @@ import {
   toRecorded,
   toResponse,
 } from './journaled.js';
-import { callModel, type ModelStepContext } from './model-step.js';
+import { memoryScope, recallIntoContext, rememberRun, runMemoryOf } from './memory-step.js';
+import { callModel, type ModelDelta, type ModelStepContext } from './model-step.js';
 import { buildResult, spentOf } from './result.js';
 import { inheritRunScope } from './scope.js';
 import { freshState, type LoopState, okToolNames } from './state.js';
@@ -55,6 +67,7 @@ export async function executeRun<I, O>(
   // A bad pipeline is a programmer's error: thrown before anything starts, like any invalid configuration.
   const pipeline = contextPipelineOf(agent, given);
   const options = inheritRunScope(given);
+  const memory = runMemoryOf(agent, options);
   const tracer = tracerFor(options.tracer);
   const parent = options.traceContext ?? activeContext();
   const span = startSpan(tracer, `invoke_agent ${agent.name}`, parent);
@@ -118,6 +131,7 @@ export async function executeRun<I, O>(
     events.emit(options.parentRunId ? { ...event, parentRunId: options.parentRunId } : event);
   }
 
+  if (memory && !resumed && !outcome) await recallIntoContext(memory, agent.name, state, options, span);
   const controller = new AbortController();
   const signal = controller.signal;
   const onCallerAbort = () => controller.abort(options.signal?.reason);
@@ -142,7 +156,8 @@ export async function executeRun<I, O>(
     if (options.signal?.aborted) controller.abort(options.signal.reason);
     else options.signal?.addEventListener('abort', onCallerAbort, { once: true });
     try {
-      outcome = await loop(agent, state, options, lease, session, started, pipeline, {
+      const inScope = memoryScope(memory, runId, events);
+      outcome = await inScope(loop, agent, state, options, lease, session, started, pipeline, {
         model: agent.config.model,
         tracer,
         parent: runContext,
@@ -167,6 +182,7 @@ export async function executeRun<I, O>(
     durationMs: state.elapsedBeforeMs + (performance.now() - started),
     stateKey: stateKeyOf(options.stateKey),
   });
+  if (memory) await rememberRun(memory, agent.name, state, result as RunResult, options, lease, span);
   if (lease) addSpent(result, lease);
   if (options.audit) {
     try {
@@ -199,12 +215,18 @@ export async function executeRun<I, O>(
     if (outcome?.error && result.status !== 'awaiting_approval') failSpan(span, outcome.error);
   }
   span.end();
+  countRun(agent.name, result.status);
   if (events?.listens('run.end')) {
     events.emit({ type: 'run.end', runId, agent: agent.name, at: Date.now(), result: result as RunResult });
   }
   return result;
 }
 
+/**
+ * The steps, then the text a result carries: with output guards, `partial.text` is only ever text the
+ * guards passed — a tripped answer leaves none, and the last text of a run that ended otherwise (a limit,
+ * an abort, a pause) is checked by the same guards before it leaves.
+ */
 async function loop(
   agent: Agent,
   state: LoopState,
@@ -214,6 +236,32 @@ async function loop(
   started: number,
   pipeline: readonly ContextStage[] | undefined,
   model: ModelStepContext,
+): Promise<Outcome> {
+  const guards = guardContextOf(agent, options, state, model.signal, model.events);
+  const output = guards && guards.output.length > 0 ? guards : undefined;
+  const answer: AnswerGuard = {
+    holdDeltas: output !== undefined && (model.events?.listens('model.delta') ?? false),
+    passed: undefined,
+  };
+  try {
+    return await steps(agent, state, options, lease, journal, started, pipeline, model, guards, answer);
+  } finally {
+    if (output && state.lastText !== undefined && state.lastText !== answer.passed)
+      await guardPartialText(state, output, model.signal);
+  }
+}
+
+async function steps(
+  agent: Agent,
+  state: LoopState,
+  options: RunOptions,
+  lease: Budget | undefined,
+  journal: JournalSession | undefined,
+  started: number,
+  pipeline: readonly ContextStage[] | undefined,
+  model: ModelStepContext,
+  guards: ReturnType<typeof guardContextOf>,
+  answer: AnswerGuard,
 ): Promise<Outcome> {
   const { signal, events } = model;
   const limits = agent.limits;
@@ -234,7 +282,6 @@ async function loop(
   const tools = toolSpecsOf(agent);
   const responseSchema = responseSchemaFor(agent);
 
-  const guards = guardContextOf(agent, options, state, signal, events);
   if (guards) {
     toolContext.guards = {
       toolInput: guardsFor('toolInput', options.guardrails, agent.config.guardrails),
@@ -250,6 +297,13 @@ async function loop(
   if (state.pending) {
     const outcome = await runToolStep(state.pending.toolCalls, toolContext);
     if (outcome.stop) return outcome;
+  }
+  // A plan-execute agent plans, validates and runs its plan first; the loop then writes the answer.
+  const planning = planningOf(agent);
+  if (planning) {
+    const side = { agent, state, options, lease, journal, model, elapsedMs };
+    const planned = await runPlanPhase({ ...side, tools: toolContext, planning });
+    if (planned.stop) return planned;
   }
   for (;;) {
     if (journal?.failed) return { status: 'failed', error: journal.failed };
@@ -303,11 +357,12 @@ async function loop(
     if (agent.config.temperature !== undefined) request.temperature = agent.config.temperature;
 
     let response: Awaited<ReturnType<typeof callModel>>;
+    const held: ModelDelta[] | undefined = answer.holdDeltas ? [] : undefined;
     if (recorded) {
       response = toResponse(recorded);
     } else {
       try {
-        response = await callModel(request, model, context?.attributes);
+        response = await callModel(request, model, context?.attributes, held);
       } catch (caught) {
         return signal.aborted ? stopOnAbort(signal) : { status: 'failed', error: BatonError.wrap(caught) };
       }
@@ -356,6 +411,7 @@ async function loop(
     if (events?.listens('limit.warning')) warnNearLimits(agent, state, options);
 
     if (response.toolCalls.length === 0) {
+      // Held deltas of an answer that is refused or corrected are never shown: no guard passed them.
       if (response.finishReason === 'content-filter') {
         return {
           status: 'failed',
@@ -365,15 +421,31 @@ async function loop(
           ),
         };
       }
-      const check = checkFinalAnswer(agent, response.text, okToolNames(state));
+      let check = checkFinalAnswer(agent, response.text, okToolNames(state));
+      // Grounding and reflection, when the agent has them: a review may send it back or correct it.
+      if (check.ok && reviewsAnswers(agent)) {
+        const side = { agent, state, options, lease, journal, model, elapsedMs };
+        const reviewed = await reviewAnswer(side, check);
+        if ('stop' in reviewed) return reviewed.stop;
+        check = reviewed.check;
+      }
       if (check.ok && guards && guards.output.length > 0) {
         const checked = await runGuards(guards.output, 'output', check.output, guards.context);
-        if (checked.tripped) return { status: 'guardrail_tripped', error: checked.error };
+        if (checked.tripped) {
+          // The tripped answer leaves nothing behind: not in `partial.text`, not as deltas.
+          state.lastText = undefined;
+          return { status: 'guardrail_tripped', error: checked.error };
+        }
         // The answer's text in the result (`partial.text`) is the rewritten one too: a redaction that
         // held for `output` only would leave the card number one field away.
         if (checked.rewrittenBy.length > 0) {
-          state.lastText =
-            typeof checked.value === 'string' ? checked.value : (JSON.stringify(checked.value) ?? '');
+          state.lastText = textOf(checked.value);
+          releaseRewritten(held, state.lastText, events);
+          answer.passed = state.lastText;
+        } else {
+          releaseDeltas(held, events);
+          // An empty answer leaves an earlier step's text in `lastText`: that one was not checked here.
+          if (response.text) answer.passed = state.lastText;
         }
         return { status: 'completed', output: checked.value };
       }
@@ -383,6 +455,8 @@ async function loop(
       state.messages.push({ role: 'user', content: check.correction });
       continue;
     }
+    // Text beside tool calls is not the answer: it is shown once the step's response is complete.
+    releaseDeltas(held, events);
     const outcome = await runToolStep(response.toolCalls, toolContext);
     if (outcome.stop) return outcome;
   }
@@ -401,28 +475,6 @@ function leaseFor(agent: Agent, state: LoopState, parent: Budget | undefined): B
   if (maxTokens !== undefined) limits.maxTokens = Math.max(0, maxTokens - totalTokens(state.usage));
   if (maxCostUsd !== undefined) limits.maxCostUsd = Math.max(0, maxCostUsd - state.costUsd);
   return new Budget(limits, parent);
-}
-
-/**
- * The guards of a run's input and final answer, or undefined when the run has none at all (the common
- * case costs one check). Tool guards are looked up by the tool step.
- */
-function guardContextOf(
-  agent: Agent,
-  options: RunOptions,
-  state: LoopState,
-  signal: AbortSignal,
-  events: RunOptions['events'],
-): { input: Guard[]; output: Guard[]; context: GuardRunContext } | undefined {
-  if (!options.guardrails && !agent.config.guardrails) return undefined;
-  const context: GuardRunContext = { runId: state.runId, agent: agent.name, signal, events };
-  if (options.userId !== undefined) context.userId = options.userId;
-  if (options.tenantId !== undefined) context.tenantId = options.tenantId;
-  return {
-    input: guardsFor('input', options.guardrails, agent.config.guardrails),
-    output: guardsFor('output', options.guardrails, agent.config.guardrails),
-    context,
-  };
 }
 
 /** The task as the model sees it, after an input guard rewrote it (redacted, shortened). */

@@ -1,6 +1,7 @@
 import type { Attributes, Context, Tracer } from '@opentelemetry/api';
 import { abortReason, BatonError } from '../errors.js';
 import type { RunEventSink } from '../events/emitter.js';
+import type { RunEvent } from '../events/types.js';
 import type { Model, ModelRequest, ModelResponse } from '../model/types.js';
 import { BatonAttr, GenAI, GenAIOperation } from '../tracing/attributes.js';
 import { contextWithSpan, failSpan, startSpan, withContext } from '../tracing/spans.js';
@@ -19,6 +20,9 @@ export interface ModelStepContext {
   captureContent: boolean;
 }
 
+/** A streamed piece of model text, as the run emits it. */
+export type ModelDelta = Extract<RunEvent, { type: 'model.delta' }>;
+
 /**
  * One model call inside a `chat {model}` span. Streams when someone listens for deltas (so a UI can show
  * text as it arrives), otherwise asks for the whole response. The run's signal bounds the call even when a
@@ -29,6 +33,11 @@ export function callModel(
   ctx: ModelStepContext,
   /** Extra attributes of the `chat` span (what the context pipeline did to this request). */
   attributes?: Attributes,
+  /**
+   * Collects the deltas instead of emitting them: the loop releases them once it knows the text may be
+   * shown (an answer only after the output guards passed it).
+   */
+  held?: ModelDelta[],
 ): Promise<ModelResponse> {
   const { model } = ctx;
   const span = startSpan(ctx.tracer, `chat ${model.id}`, ctx.parent);
@@ -48,7 +57,7 @@ export function callModel(
     if (ctx.captureContent) span.setAttribute(GenAI.INPUT_MESSAGES, JSON.stringify(request.messages));
   }
   const streaming = ctx.events?.listens('model.delta') ?? false;
-  const call = () => (streaming ? consumeStream(request, ctx) : model.generate(request));
+  const call = () => (streaming ? consumeStream(request, ctx, held) : model.generate(request));
   let pending: Promise<ModelResponse>;
   try {
     // Active while recording, so combinators (retry, fallback) and HTTP instrumentation record on this span.
@@ -75,11 +84,15 @@ export function callModel(
   );
 }
 
-async function consumeStream(request: ModelRequest, ctx: ModelStepContext): Promise<ModelResponse> {
+async function consumeStream(
+  request: ModelRequest,
+  ctx: ModelStepContext,
+  held: ModelDelta[] | undefined,
+): Promise<ModelResponse> {
   const events = ctx.events as RunEventSink;
   for await (const event of ctx.model.stream(request)) {
     if (event.type === 'text-delta' || event.type === 'reasoning-delta') {
-      events.emit({
+      const delta: ModelDelta = {
         type: 'model.delta',
         runId: ctx.runId,
         agent: ctx.agent,
@@ -87,7 +100,9 @@ async function consumeStream(request: ModelRequest, ctx: ModelStepContext): Prom
         step: ctx.step,
         kind: event.type === 'text-delta' ? 'text' : 'reasoning',
         text: event.text,
-      });
+      };
+      if (held) held.push(delta);
+      else events.emit(delta);
     } else if (event.type === 'response') {
       return event.response;
     }

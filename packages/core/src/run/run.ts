@@ -1,4 +1,5 @@
 import { type Agent, isAgent, registerRunner } from '../agent.js';
+import { withCacheCallContext } from '../cache/call-context.js';
 import { BatonError } from '../errors.js';
 import { RunEvents } from '../events/emitter.js';
 import type { RunEvent } from '../events/types.js';
@@ -9,14 +10,29 @@ import { restoreState } from './state.js';
 import { stateKeyOf } from './state-seal.js';
 import type { AgentLike, RunOptions, RunResult, RunState } from './types.js';
 
-registerRunner(executeRun);
+/**
+ * The loop inside the run's cache call context, so a `cachedModel` keys its cache by this run's tenant and
+ * reports to this run's events. Every entry point goes through here: `run`, `agent.run`, `resume`.
+ */
+function executeScoped<I, O>(
+  agent: Agent<I, O>,
+  input: I,
+  options: RunOptions = {},
+  resumed?: LoopState,
+): Promise<RunResult<O>> {
+  return withCacheCallContext(agent.name, options, resumed?.runId, (scoped) =>
+    executeRun(agent, input, scoped, resumed),
+  );
+}
+
+registerRunner(executeScoped);
 
 /**
  * Runs an agent — local, or anything that runs like one (a remote proxy, a team) — to a RunResult.
  * Limits, failures and aborts resolve with a status; only invalid configuration throws.
  */
 export function run<I, O>(agent: AgentLike<I, O>, input: I, options?: RunOptions): Promise<RunResult<O>> {
-  if (isAgent(agent)) return executeRun(agent as unknown as Agent<I, O>, input, options);
+  if (isAgent(agent)) return executeScoped(agent as unknown as Agent<I, O>, input, options);
   if (typeof agent?.run !== 'function') {
     throw new BatonError(
       'CONFIG_INVALID',
@@ -51,13 +67,13 @@ export async function resume<I, O>(
       });
     }
     await requireJournaled(runOptions.journal, from);
-    return executeRun(agent, undefined as I, { ...options, runId: from });
+    return executeScoped(agent, undefined as I, { ...options, runId: from });
   }
   const restored: LoopState = restoreState(agent as unknown as Agent, from, stateKeyOf(runOptions.stateKey));
   if (decisions && restored.pending) {
     restored.pending.decided = { ...restored.pending.decided, ...decisions };
   }
-  return executeRun(agent, restored.input as I, runOptions, restored);
+  return executeScoped(agent, restored.input as I, runOptions, restored);
 }
 
 export interface RunStream<O = unknown> extends AsyncIterable<RunEvent> {

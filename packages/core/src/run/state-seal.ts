@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { BatonError } from '../errors.js';
+import { isPlanWave } from '../planning/agent-plan.js';
 import { canonicalJson } from '../util/canonical.js';
 import type { RunState } from './types.js';
 
@@ -39,7 +40,8 @@ export function verifyState(state: RunState, key: string | undefined): void {
  * arguments by hand is refused (a person edits through an `edit` decision, which is recorded).
  */
 export function checkConsistency(state: RunState): void {
-  const assistants = state.messages.filter((message) => message.role === 'assistant');
+  // A plan's later steps run without a model call of their own: their messages are not model answers.
+  const assistants = state.messages.filter((message) => message.role === 'assistant' && !isPlanWave(message));
   if (assistants.length > state.step) {
     throw invalid(`it has ${assistants.length} model answers for ${state.step} step(s)`);
   }

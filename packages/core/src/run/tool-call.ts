@@ -1,6 +1,7 @@
 import { type Context, SpanStatusCode, type Tracer } from '@opentelemetry/api';
 import type { Agent } from '../agent.js';
 import type { Budget } from '../budget.js';
+import type { CacheLookup } from '../cache/types.js';
 import type { BatonError } from '../errors.js';
 import type { RunEventSink } from '../events/emitter.js';
 import { type GuardRunContext, runGuards } from '../guards/run.js';
@@ -8,9 +9,10 @@ import type { Guard } from '../guards/types.js';
 import type { JournalSession } from '../journal/session.js';
 import type { JournalRecordOf } from '../journal/types.js';
 import type { ToolCall } from '../model/types.js';
+import { invokeRecovering } from '../recovery/invoke.js';
 import type { ToolContext } from '../tools/define.js';
 import { formatToolResult } from '../tools/format.js';
-import { invokeTool, type ToolInvocation } from '../tools/invoke.js';
+import type { ToolInvocation } from '../tools/invoke.js';
 import { type ToolResult, toolFailure } from '../tools/result.js';
 import type { PreparedCall } from '../tools/validate.js';
 import { BatonAttr, GenAI, GenAIOperation } from '../tracing/attributes.js';
@@ -121,6 +123,7 @@ export async function executeCall(
   let result: ToolResult;
   let attempts = 0;
   let cached = false;
+  let lookup: CacheLookup | undefined;
   const held = prepared.ok ? await heldBack(call, prepared, ctx) : undefined;
   if (held) {
     result = held;
@@ -138,13 +141,16 @@ export async function executeCall(
     if (ctx.options.tenantId !== undefined) invocation.tenantId = ctx.options.tenantId;
     if (ctx.options.userId !== undefined) invocation.userId = ctx.options.userId;
     if (ctx.options.sessionId !== undefined) invocation.sessionId = ctx.options.sessionId;
+    if (ctx.options.cache !== undefined) invocation.cache = ctx.options.cache;
     if (possibleDuplicate) invocation.possibleDuplicate = true;
     const outcome = recording
       ? await withContext(contextWithSpan(ctx.parent, span), () =>
-          invokeTool(prepared.tool, prepared.args, invocation),
+          invokeRecovering(prepared.tool, prepared.args, invocation, span, events),
         )
-      : await invokeTool(prepared.tool, prepared.args, invocation);
+      : await invokeRecovering(prepared.tool, prepared.args, invocation, undefined, events);
     ({ result, attempts, cached } = outcome);
+    lookup = outcome.cache;
+    if (lookup) reportCacheLookup(lookup, call, ctx);
     result = redactSecrets(result, state.secrets);
   } else {
     result = { ok: false, error: prepared.error };
@@ -253,6 +259,7 @@ export async function executeCall(
     span.setAttribute(BatonAttr.TOOL_OK, result.ok);
     if (attempts > 1) span.setAttribute(BatonAttr.TOOL_ATTEMPTS, attempts);
     if (cached) span.setAttribute(BatonAttr.TOOL_CACHED, true);
+    if (lookup) span.setAttribute(BatonAttr.CACHE_HIT, lookup.hit);
     if (formatted.truncated) span.setAttribute(BatonAttr.TOOL_TRUNCATED, true);
     if (!result.ok) {
       span.setAttribute(BatonAttr.ERROR_CODE, result.error.code);
@@ -336,6 +343,25 @@ function replayed(recorded: JournalRecordOf<'tool.outcome'>, ctx: ToolStepContex
     ? { ...base, ok: true, data: recorded.data }
     : { ...base, ok: false, ...(recorded.error ? { error: recorded.error } : {}) };
   return { content: recorded.content, isError: !recorded.ok, record };
+}
+
+/** `cache.hit` / `cache.miss` for a tool that caches: the key's hash only, never the arguments. */
+function reportCacheLookup(lookup: CacheLookup, call: ToolCall, ctx: ToolStepContext): void {
+  if (!ctx.events?.listens(lookup.hit ? 'cache.hit' : 'cache.miss')) return;
+  const fields = {
+    runId: ctx.state.runId,
+    agent: ctx.agent.name,
+    at: Date.now(),
+    step: ctx.state.step,
+    kind: 'tool' as const,
+    key: lookup.key,
+    savedTokens: 0,
+    tool: call.name,
+    toolCallId: call.id,
+  };
+  if (!lookup.hit) ctx.events.emit({ ...fields, type: 'cache.miss' });
+  else if (lookup.savedMs === undefined) ctx.events.emit({ ...fields, type: 'cache.hit' });
+  else ctx.events.emit({ ...fields, type: 'cache.hit', savedMs: lookup.savedMs });
 }
 
 /** Remembers an ok result's content, for no-progress detection. */

@@ -2,12 +2,14 @@ import type { Context, Tracer } from '@opentelemetry/api';
 import type { ApprovalStore } from '../approvals/types.js';
 import type { AuditLog } from '../audit/log.js';
 import type { Budget } from '../budget.js';
+import type { RunCacheOptions } from '../cache/types.js';
 import type { ContextStage, ContextState } from '../context/types.js';
 import type { BatonErrorJSON } from '../errors.js';
 import type { RunEventSink } from '../events/emitter.js';
 import type { Guardrails } from '../guards/types.js';
 import type { JournalBatch } from '../journal/session.js';
 import type { RunJournal } from '../journal/types.js';
+import type { RunMemoryOptions } from '../memory/run-options.js';
 import type { MemoryStore } from '../memory/store.js';
 import type { Message, ToolCall, Usage } from '../model/types.js';
 import type { ToolRisk } from '../tools/define.js';
@@ -122,7 +124,7 @@ export interface ApprovalRequest {
   /** What the call would do, when the tool can say (`preview`). */
   preview?: unknown;
   /** Why a person must decide. */
-  reason?: 'risk' | 'possible_duplicate' | 'untrusted_context';
+  reason?: 'risk' | 'possible_duplicate' | 'untrusted_context' | 'escalation';
 }
 
 /** Hands a tool a short-lived, scoped secret for one run (an API token for this user, this tool). */
@@ -227,7 +229,17 @@ export interface RunOptions {
    */
   guardrails?: Guardrails;
   toolPolicy?: ToolPolicy;
-  memory?: MemoryStore;
+  /**
+   * Long-term memory: relevant memories are put into the system prompt at the start (within a token
+   * budget, untrusted ones as data), and an episode and a session recap are saved at the end, through the
+   * run's memoryWrite guards. A store alone means every default; see `RunMemoryOptions`.
+   */
+  memory?: MemoryStore | RunMemoryOptions;
+  /**
+   * Where cacheable tools keep their results (in memory per process by default; a `natsCacheStore`
+   * shares them between workers), and whether this run uses tool and model-response caches at all.
+   */
+  cache?: RunCacheOptions;
   /** Earlier conversation to continue from. */
   history?: Message[];
   /**

@@ -11,7 +11,7 @@ export {
   runAuditTamperings,
   sampleAuditEvents,
 } from './audit-tamper.js';
-// The conformance suites every journal and approval store implementation must pass.
+// The conformance suites every journal, approval and cache store implementation must pass.
 export * from './conformance/index.js';
 export * from './provider-server/index.js';
 export {

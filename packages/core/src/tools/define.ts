@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { MAX_CACHE_TTL_MS } from '../cache/codec.js';
 import { BatonError } from '../errors.js';
 import type { JsonSchema, ToolSpec } from '../model/types.js';
+import { recoveryOf, type ToolRecovery, type ToolRecoveryConfig } from '../recovery/config.js';
 
 export type ToolRisk = 'read' | 'write' | 'destructive';
 
@@ -20,11 +22,30 @@ export interface ToolRateLimit {
   perMinute?: number;
 }
 
-export interface ToolCacheOptions {
-  /** How long a result stays fresh. */
+/**
+ * How a read tool's results are cached. `ttlMs` is required: a result kept without an end is a stale
+ * answer waiting to happen, so a tool that does not say how long its data stays true is not cached.
+ */
+export interface ToolCacheConfig {
+  /** How long a result stays fresh, in milliseconds. */
   ttlMs: number;
-  /** Most entries kept (least recently used go first). */
+  /** Most entries kept in the default in-memory store (least recently used go first; default 500). */
+  max?: number;
+  /**
+   * Who may share a cached result: `user` (default) keys it by tenant and user; `tenant` shares it
+   * between the tenant's users, for data that does not depend on who asks (a public catalogue).
+   */
+  scope?: 'user' | 'tenant';
+  /** Change it when the tool's behaviour changes without a schema change: older entries are no longer read. */
+  version?: string;
+}
+
+/** A tool's cache settings as defined (see ToolCacheConfig). */
+export interface ToolCacheOptions {
+  ttlMs: number;
   max: number;
+  scope: 'user' | 'tenant';
+  version?: string;
 }
 
 export interface ToolContext {
@@ -58,6 +79,8 @@ export interface ToolContext {
   tenantId?: string;
   /** The user the run acts for (`RunOptions.userId`; for a remote member, from its envelope). */
   userId?: string;
+  /** The session the run belongs to (`RunOptions.sessionId`; for a remote member, from its envelope). */
+  sessionId?: string;
 }
 
 export interface ToolCredentials {
@@ -71,7 +94,7 @@ export interface ToolProgress<I, O> {
   done?(output: O): string;
 }
 
-export interface ToolConfig<I, O> {
+export interface ToolConfig<I, O> extends ToolRecoveryConfig<I> {
   /** `^[a-zA-Z0-9_-]{1,64}$`, the set every provider accepts. */
   name: string;
   description: string;
@@ -84,8 +107,11 @@ export interface ToolConfig<I, O> {
   /** A number of attempts, or a full policy. Only retryable failures (timeouts, retryable ToolErrors) retry. */
   retry?: number | Partial<ToolRetryPolicy>;
   rateLimit?: ToolRateLimit;
-  /** Cache results by canonical arguments (read tools only). `true` = 5 minutes, 500 entries. */
-  cache?: boolean | Partial<ToolCacheOptions>;
+  /**
+   * Cache results by tenant, user and canonical arguments (read tools only), for `ttlMs`; where they are
+   * kept is the run's choice (`RunOptions.cache.store`, in memory by default). There is no default TTL.
+   */
+  cache?: false | ToolCacheConfig;
   /** Results longer than this many tokens are truncated before the model sees them; default 2,000. */
   maxResultTokens?: number;
   /** Ask the run's approval handler before executing. Defaults to true for `destructive` tools. */
@@ -136,6 +162,8 @@ export interface Tool<I = unknown, O = unknown> {
   readonly replay: 'outcome' | 'execute';
   readonly untrustedOutput: boolean;
   readonly safeAfterUntrusted: boolean;
+  /** Modified retries and a fallback, when the tool has them (see ToolRecoveryConfig). */
+  readonly recovery?: ToolRecovery;
   // Method signatures, so a Tool<{ id: string }> is still an AnyTool (parameters are bivariant).
   preview?(input: I): unknown | Promise<unknown>;
   dryRun?(input: I, context: ToolContext): unknown | Promise<unknown>;
@@ -206,6 +234,7 @@ export function defineTool<I, O>(config: ToolConfig<I, O>): Tool<I, O> {
     safeAfterUntrusted: config.safeAfterUntrusted ?? false,
     ...(config.preview ? { preview: config.preview } : {}),
     ...(config.dryRun ? { dryRun: config.dryRun } : {}),
+    ...recoveryOf(config as never, risk, where, defineTool as never),
     execute,
   };
 }
@@ -274,16 +303,34 @@ function normalizeRateLimit(limit: ToolRateLimit | undefined, where: string): To
   return { ...limit };
 }
 
-function normalizeCache(
-  cache: ToolConfig<unknown, unknown>['cache'],
-  risk: ToolRisk,
-  where: string,
-): ToolCacheOptions | undefined {
+function normalizeCache(cache: unknown, risk: ToolRisk, where: string): ToolCacheOptions | undefined {
   if (cache === undefined || cache === false) return undefined;
   if (risk !== 'read') throw configError(where, 'cache', 'only allowed on read tools (a write must run)');
-  const options: ToolCacheOptions = { ttlMs: 300_000, max: 500, ...(cache === true ? {} : cache) };
-  if (!isPositive(options.ttlMs) || !Number.isInteger(options.max) || options.max < 1) {
-    throw configError(where, 'cache', 'a positive ttlMs and an integer max ≥ 1');
+  if (typeof cache !== 'object' || cache === null) {
+    // `cache: true` once meant five minutes for every tool; how long data stays true is the tool's to say.
+    throw configError(
+      where,
+      'cache',
+      'an object with ttlMs (how long a result stays fresh; there is no default)',
+    );
+  }
+  const given = cache as Partial<ToolCacheConfig>;
+  const options: ToolCacheOptions = {
+    ttlMs: given.ttlMs as number,
+    max: given.max ?? 500,
+    scope: given.scope ?? 'user',
+  };
+  if (given.version !== undefined) options.version = given.version;
+  if (!isPositive(options.ttlMs) || options.ttlMs > MAX_CACHE_TTL_MS) {
+    throw configError(where, 'cache.ttlMs', 'a positive number of milliseconds, at most a year');
+  }
+  if (!Number.isInteger(options.max) || options.max < 1)
+    throw configError(where, 'cache.max', 'an integer ≥ 1');
+  if (options.scope !== 'user' && options.scope !== 'tenant') {
+    throw configError(where, 'cache.scope', '"user" or "tenant"');
+  }
+  if (options.version !== undefined && typeof options.version !== 'string') {
+    throw configError(where, 'cache.version', 'a string');
   }
   return options;
 }

@@ -1,9 +1,9 @@
-import { LRUCache } from 'lru-cache';
 import type { Budget } from '../budget.js';
+import { readToolCache, toolCacheSlot, writeToolCache } from '../cache/tool-cache.js';
+import type { CacheLookup, RunCacheOptions } from '../cache/types.js';
 import { abortReason, BatonError } from '../errors.js';
 import { runInScope } from '../run/scope.js';
 import { backoffDelay, sleep } from '../util/abort.js';
-import { canonicalJson } from '../util/canonical.js';
 import { type LongTimer, setLongTimeout } from '../util/timers.js';
 import type { AnyTool, ToolContext, ToolCredentials } from './define.js';
 import { failureFromError, type ToolResult, toolFailure } from './result.js';
@@ -21,7 +21,10 @@ export interface ToolInvocation {
   budget: Budget | undefined;
   /** The run's tenant: it scopes the tool's result cache and rate-limit window, and reaches the tool. */
   tenantId?: string;
+  /** The run's user: it scopes the tool's result cache (unless the tool's cache is tenant-wide). */
   userId?: string;
+  /** The run's cache settings (`RunOptions.cache`): the store, or no caching at all. */
+  cache?: RunCacheOptions;
   sessionId?: string;
   /** The call was started before without a recorded outcome (see ToolContext.possibleDuplicate). */
   possibleDuplicate?: boolean;
@@ -32,23 +35,13 @@ export interface ToolOutcome {
   result: ToolResult;
   attempts: number;
   cached: boolean;
+  /** What the cache lookup found, for a tool that caches. */
+  cache?: CacheLookup;
 }
 
-type CacheEntry = { data: unknown };
-const caches = new WeakMap<AnyTool, LRUCache<string, CacheEntry>>();
 /** Per tool, the call times of the last minute per tenant (`''` for runs without one). */
 const minuteWindows = new WeakMap<AnyTool, Map<string, number[]>>();
 const MINUTE = 60_000;
-
-/**
- * The cache key of a call: the tenant, then the canonical arguments. Two tenants calling the same tool
- * with the same arguments must never see each other's results (a tool may read tenant-scoped data
- * through its context); the length prefix keeps any tenant id from running into the arguments.
- */
-function cacheKeyOf(tenantId: string | undefined, args: unknown): string {
-  const tenant = tenantId ?? '';
-  return `${tenant.length}:${tenant}|${canonicalJson(args)}`;
-}
 
 /**
  * Runs a tool whose arguments are already valid: rate limits, cache, per-attempt timeout through the
@@ -59,13 +52,17 @@ export async function invokeTool(tool: AnyTool, args: unknown, call: ToolInvocat
   const limited = checkRateLimit(tool, call);
   if (limited) return { result: limited, attempts: 0, cached: false };
 
-  const cacheKey = tool.cache ? cacheKeyOf(call.tenantId, args) : undefined;
-  const cache = tool.cache ? cacheFor(tool) : undefined;
-  if (cache && cacheKey !== undefined) {
-    const hit = cache.get(cacheKey);
-    if (hit) return { result: { ok: true, data: hit.data }, attempts: 0, cached: true };
+  const slot = tool.cache ? toolCacheSlot(tool, args, call) : undefined;
+  let lookup: CacheLookup | undefined;
+  if (slot) {
+    const cached = await readToolCache(tool, slot, call.signal);
+    if (cached.data !== undefined) {
+      return { result: { ok: true, data: cached.data }, attempts: 0, cached: true, cache: cached.lookup };
+    }
+    lookup = cached.lookup;
   }
 
+  const started = performance.now();
   let attempt = 0;
   let result: ToolResult;
   for (;;) {
@@ -78,8 +75,12 @@ export async function invokeTool(tool: AnyTool, args: unknown, call: ToolInvocat
       break;
     }
   }
-  if (result.ok && cache && cacheKey !== undefined) cache.set(cacheKey, { data: result.data });
-  return { result, attempts: attempt, cached: false };
+  // Written before the result is returned: a second worker asking right after this one must find it.
+  if (result.ok && slot)
+    await writeToolCache(tool, slot, result.data, performance.now() - started, call.signal);
+  return lookup
+    ? { result, attempts: attempt, cached: false, cache: lookup }
+    : { result, attempts: attempt, cached: false };
 }
 
 /**
@@ -129,6 +130,7 @@ function attemptOnce(
       credentials: call.credentials,
       ...(call.tenantId === undefined ? {} : { tenantId: call.tenantId }),
       ...(call.userId === undefined ? {} : { userId: call.userId }),
+      ...(call.sessionId === undefined ? {} : { sessionId: call.sessionId }),
       get signal(): AbortSignal {
         if (!controller) {
           controller = new AbortController();
@@ -236,13 +238,4 @@ function forgetIdle(windows: Map<string, number[]>, now: number): void {
     const last = window.at(-1);
     if (last === undefined || now - last >= MINUTE) windows.delete(tenant);
   }
-}
-
-function cacheFor(tool: AnyTool): LRUCache<string, CacheEntry> {
-  let cache = caches.get(tool);
-  if (!cache && tool.cache) {
-    cache = new LRUCache<string, CacheEntry>({ max: tool.cache.max, ttl: tool.cache.ttlMs });
-    caches.set(tool, cache);
-  }
-  return cache as LRUCache<string, CacheEntry>;
 }

@@ -60,4 +60,16 @@ export const BatonAttr = {
   CONTEXT_STAGES: 'baton.context.stages',
   /** On a `chat` span: the call wrote a context summary (the summarizer's own call). */
   CONTEXT_SUMMARY: 'baton.context.summary',
+  /** On `chat` and `execute_tool` spans of cached calls: whether the answer came from the cache. */
+  CACHE_HIT: 'baton.cache.hit',
+  /** On a `chat` span served from the cache: the tokens the cached response had cost. */
+  CACHE_SAVED_TOKENS: 'baton.cache.saved_tokens',
+  /** On an `invoke_agent` span: long-term memories put into the context, their tokens, how many untrusted. */
+  MEMORY_RECALLED: 'baton.memory.recalled',
+  MEMORY_RECALLED_TOKENS: 'baton.memory.recalled_tokens',
+  MEMORY_UNTRUSTED: 'baton.memory.untrusted',
+  /** On an `invoke_agent` span: memories the run saved at its end (episode, summary). */
+  MEMORY_SAVED: 'baton.memory.saved',
+  /** The memory store's adapter (`memory`, `nats-kv`, `postgres`). */
+  MEMORY_BACKEND: 'baton.memory.backend',
 } as const;

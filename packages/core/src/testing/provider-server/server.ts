@@ -6,6 +6,7 @@ import {
   anthropicJson,
   anthropicStreamError,
 } from './anthropic-wire.js';
+import { openaiEmbeddingsJson } from './embeddings-wire.js';
 import {
   openaiErrorBody,
   openaiEvents,
@@ -38,7 +39,8 @@ interface Exchange {
 
 /**
  * A local HTTP server that speaks the OpenAI Chat Completions (`POST /chat/completions`,
- * `POST /v1/chat/completions`), OpenAI Moderations (`POST /v1/moderations`) and Anthropic Messages
+ * `POST /v1/chat/completions`), OpenAI Moderations (`POST /v1/moderations`), OpenAI Embeddings
+ * (`POST /v1/embeddings`) and Anthropic Messages
  * (`POST /v1/messages`) wire formats, JSON and
  * server-sent events, so tests run the official SDK clients against real HTTP. Each request gets the
  * next scripted reply (or the handler's): a model turn rendered in the request's format, a recorded
@@ -173,6 +175,17 @@ export async function startProviderServer(options: ProviderServerOptions = {}): 
           includeUsage: false,
         };
         const json = openaiModerationJson(reply, context, received.body);
+        res.writeHead(json.status, { 'content-type': 'application/json', [requestIdHeader]: requestId });
+        res.end(json.body);
+        return;
+      }
+      case 'embeddings': {
+        const context: RenderContext = {
+          index: received.index,
+          model: typeof received.body.model === 'string' ? received.body.model : 'unknown-model',
+          includeUsage: false,
+        };
+        const json = openaiEmbeddingsJson(reply, context, received.body);
         res.writeHead(json.status, { 'content-type': 'application/json', [requestIdHeader]: requestId });
         res.end(json.body);
         return;
@@ -316,6 +329,7 @@ export async function startProviderServer(options: ProviderServerOptions = {}): 
 function wireOf(path: string): WireFormat | 'unknown' {
   if (path === '/chat/completions' || path.endsWith('/v1/chat/completions')) return 'openai';
   if (path === '/moderations' || path.endsWith('/v1/moderations')) return 'openai';
+  if (path === '/embeddings' || path.endsWith('/v1/embeddings')) return 'openai';
   if (path === '/v1/messages' || path.endsWith('/v1/messages')) return 'anthropic';
   return 'unknown';
 }

@@ -109,8 +109,25 @@ export interface ModerationReply extends Delayed {
   id?: string;
 }
 
+/**
+ * A `POST /v1/embeddings` answer in OpenAI's shape: one vector per input, as floats or base64 float32
+ * (whichever the request's `encoding_format` asks for).
+ */
+export interface EmbeddingsReply extends Delayed {
+  type: 'embeddings';
+  /** One per input; default `hashedEmbedding(input)`: texts sharing words are near. */
+  vectors?: number[][];
+  /** Length of the default vectors; default the request's `dimensions`, else 64. */
+  dimensions?: number;
+  /** Default: the request's `model`. */
+  model?: string;
+  /** Default: the inputs' word count. */
+  promptTokens?: number;
+}
+
 export type ProviderReply =
   | TurnReply
+  | EmbeddingsReply
   | ErrorReply
   | RecordingReply
   | ResetReply
