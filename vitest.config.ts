@@ -6,7 +6,15 @@ const conditions = ['@baton/source', 'node', 'import', 'default'];
 
 export default defineConfig({
   resolve: { conditions },
-  ssr: { resolve: { conditions, externalConditions: conditions } },
+  // Vitest hands the SSR conditions to Node as --conditions: `import` there would also send CommonJS
+  // `require` calls to a package's ESM entry (pg requiring pg-pool got a module namespace). Node and Vite
+  // apply `import` to imports by themselves.
+  ssr: {
+    resolve: {
+      conditions: conditions.filter((name) => name !== 'import'),
+      externalConditions: conditions.filter((name) => name !== 'import'),
+    },
+  },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'examples/test/**/*.test.ts'],
     environment: 'node',

@@ -26,6 +26,9 @@ const taskSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('bus'), module: z.string() }),
   z.object({ kind: z.literal('durable'), module: z.string() }),
   z.object({ kind: z.literal('memory'), module: z.string() }),
+  z.object({ kind: z.literal('memoryRecall'), module: z.string() }),
+  z.object({ kind: z.literal('server'), module: z.string() }),
+  z.object({ kind: z.literal('planning'), module: z.string() }),
 ]);
 export type ChildTask = z.infer<typeof taskSchema>;
 
@@ -54,7 +57,14 @@ async function measureWorkload(task: Extract<ChildTask, { kind: 'workload' }>): 
 }
 
 /** The measuring function each benchmark module exports. */
-const MEASURE = { bus: 'measureBus', durable: 'measureDurable', memory: 'measureMemory' } as const;
+const MEASURE = {
+  bus: 'measureBus',
+  durable: 'measureDurable',
+  memory: 'measureMemory',
+  memoryRecall: 'measureRecall',
+  server: 'measureServer',
+  planning: 'measurePlanning',
+} as const;
 
 /** Runs a benchmark module's measuring function (`measureBus`, `measureDurable`) and returns its figures. */
 async function measureModule(modulePath: string, name: string): Promise<object> {

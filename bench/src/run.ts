@@ -7,7 +7,7 @@
  * Flags (for development; anything below the full protocol writes bench/results/partial.json):
  *   --quick            500 runs × 3 repetitions, 200 concurrent runs
  *   --only a,b         measure only these: baton, guards, floor, openaiAgents, langgraph, mastra, bus, durable,
- *                      memory
+ *                      memory, server, planning
  *   --runs N --reps N --concurrent N --warmup N --out FILE
  */
 import { execFileSync } from 'node:child_process';
@@ -17,11 +17,13 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatDurable } from './durable/format.js';
-import { describeGuards, guardBreakdown, guardOverhead } from './guards.js';
+import { describeGuards, guardBreakdown, guardOverhead, observeGuardChecks } from './guards.js';
 import { measureTargets, type Target } from './measure.js';
 import { formatMemory } from './memory/format.js';
+import { formatRecall } from './memory/recall-format.js';
 import { measureMemoryTarget, recordMemoryInLatest } from './memory/target.js';
 import { ensurePeersInstalled, installedPeerVersion, PEERS } from './peers.js';
+import { formatPlanning, measurePlanningTarget, recordPlanningInLatest } from './planning/target.js';
 import {
   compare,
   type Entry,
@@ -31,6 +33,7 @@ import {
   type PeerKey,
   type RunConfig,
 } from './report.js';
+import { formatServer, measureServerTarget } from './server/target.js';
 import { runChild } from './spawn.js';
 
 const HERE = new URL('.', import.meta.url);
@@ -50,6 +53,8 @@ const TARGETS = [
   'bus',
   'durable',
   'memory',
+  'server',
+  'planning',
 ] as const;
 type TargetKey = (typeof TARGETS)[number];
 
@@ -173,9 +178,13 @@ async function main(): Promise<void> {
   const journalOverhead = only.has('durable') ? await measureDurable() : { error: NOT_MEASURED };
   // Context compaction on long tasks (issue 13): memory.p6.
   const memory = only.has('memory') ? await measureMemoryTarget(CHILD_ENV) : { error: NOT_MEASURED };
+  // The HTTP gateway against run() (issue 15): server.*.
+  const server = only.has('server') ? await measureServerTarget(CHILD_ENV) : { error: NOT_MEASURED };
+  // ReAct against plan-and-execute on the same ten tasks (issue 14): planning.
+  const planning = only.has('planning') ? await measurePlanningTarget(CHILD_ENV) : { error: NOT_MEASURED };
 
   const guardOverheadUs = only.has('guards')
-    ? guardOverhead(baton, guarded, peers, await guardBreakdown())
+    ? guardOverhead(baton, guarded, peers, await guardBreakdown(), await observeGuardChecks())
     : { error: NOT_MEASURED };
 
   const fullProtocol = isFullProtocol(config);
@@ -218,12 +227,15 @@ async function main(): Promise<void> {
     durable: { journalOverhead },
     security: { guardOverheadUs },
     memory,
+    server,
+    planning,
   };
 
   const file = out ?? `${RESULTS}${fullProtocol && only.size === TARGETS.length ? 'latest' : 'partial'}.json`;
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   recordMemoryInLatest(`${RESULTS}latest.json`, file, memory);
+  recordPlanningInLatest(`${RESULTS}latest.json`, file, planning);
 
   console.log('');
   console.log(
@@ -243,6 +255,9 @@ async function main(): Promise<void> {
   console.log(`\nbus: ${JSON.stringify(bus)}`);
   console.log(`\n${formatDurable(journalOverhead)}`);
   console.log(`\n${formatMemory(memory)}`);
+  console.log(`\n${formatRecall((memory as { recall?: unknown }).recall)}`);
+  console.log(`\n${formatServer(server)}`);
+  console.log(`\n${formatPlanning(planning)}`);
   console.log(`\nwrote ${file} (${results.meta.durationSeconds} s)`);
   // The figures are written either way; a Baton that cannot run the workload is a failure worth an exit code.
   if ('error' in baton && only.has('baton')) process.exitCode = 1;

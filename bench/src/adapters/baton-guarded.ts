@@ -4,6 +4,7 @@
 // need something to check (without them those guards would pass without reading anything).
 import { readFileSync } from 'node:fs';
 import {
+  type Agent,
   allowListGuard,
   defineAgent,
   defineTool,
@@ -55,7 +56,8 @@ export function everyStage(guards: readonly Guard[]): Guardrails {
   return { input: guards, output: guards, toolInput: guards, toolOutput: guards };
 }
 
-export default function create(probe: Probe): Workload {
+/** The guarded benchmark agent (exported so the harness can check its guards really run: guards.ts). */
+export function guardedAgent(probe: Probe): Agent<string, string> {
   const model = scriptedModel(
     async (request): Promise<ScriptedReply> => {
       probe.modelCalls++;
@@ -80,7 +82,7 @@ export default function create(probe: Probe): Workload {
       return TOOL_OUTPUT;
     },
   });
-  const agent = defineAgent({
+  return defineAgent({
     name: 'bench',
     description: 'The benchmark agent: one tool call, then an answer.',
     instructions: 'Call noop once, then answer.',
@@ -88,7 +90,10 @@ export default function create(probe: Probe): Workload {
     tools: [noop],
     guardrails: everyStage(everyGuard()),
   });
+}
 
+export default function create(probe: Probe): Workload {
+  const agent = guardedAgent(probe);
   return {
     framework: 'baton+guards',
     version: batonVersion(),

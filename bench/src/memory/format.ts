@@ -63,5 +63,30 @@ export function formatMemory(figures: Record<string, unknown>): string {
     rows[0]?.map((_, column) => Math.max(...rows.map((cells) => cells[column]?.length ?? 0))) ?? [];
   const lines = rows.map((cells) => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  '));
   lines.push(`goal: ratio ≤ 0.5 with the same success: ${p6.met ? 'met' : 'MISSED'}`);
+  lines.push(formatCacheFigures(figures.cache));
   return lines.join('\n');
+}
+
+/** One line for `memory.cache` (cache.ts): hit rate and tokens saved on the repeated-question workload. */
+function formatCacheFigures(cache: unknown): string {
+  const c = cache as
+    | {
+        questions: number;
+        distinct: number;
+        requests: number;
+        hits: number;
+        hitRate: number;
+        tokensWithout: number;
+        tokensWith: number;
+        tokensSaved: number;
+        savedRatio: number;
+        sameAnswers: boolean;
+      }
+    | undefined;
+  if (!c || typeof c.hits !== 'number') return 'memory.cache: not measured';
+  return (
+    `memory.cache: ${c.questions} questions (${c.distinct} distinct), ${c.hits}/${c.requests} model calls from ` +
+    `the cache (hit rate ${c.hitRate}); tokens ${c.tokensWithout} → ${c.tokensWith} (saved ${c.tokensSaved}, ` +
+    `${c.savedRatio}); same answers: ${c.sameAnswers}`
+  );
 }

@@ -22,6 +22,7 @@ import {
   slidingWindow,
   summarize,
 } from '@baton/core';
+import { type CacheFigures, measureCache } from './cache.js';
 import { ACCOUNTS, fetchStatement, ledgerTurn, reconciled } from './ledger.js';
 import { type Meter, meteredModel, newMeter } from './meter.js';
 import { answered, extractiveSummary, plannedAnswers, RESEARCH_REQUEST, researchTurn } from './research.js';
@@ -140,7 +141,7 @@ const summarizerOf = (meter: Meter) =>
     toolCalls: [],
   }));
 
-export async function measureMemory(): Promise<{ p6: P6Figures }> {
+export async function measureMemory(): Promise<{ p6: P6Figures; cache: CacheFigures }> {
   const workloads: Workload[] = [
     researchWorkload(
       'research-notes',
@@ -206,6 +207,8 @@ export async function measureMemory(): Promise<{ p6: P6Figures }> {
       },
       measuredAt: new Date().toISOString(),
     },
+    // Tool-result and model-response caches on a repeated-question workload (cache.ts).
+    cache: await measureCache(),
   };
 }
 

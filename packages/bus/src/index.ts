@@ -28,6 +28,7 @@ export {
   type ServeAgentOptions,
 } from './agent/worker-options.js';
 export { type NatsAuditSinkOptions, natsAuditSink } from './audit/jetstream-sink.js';
+export { type NatsCacheStoreOptions, natsCacheStore } from './cache/nats-cache-store.js';
 export {
   DEAD_LETTER_DATA_LIMIT,
   DEAD_LETTER_HEADER_LIMIT,
@@ -62,6 +63,7 @@ export {
   systemEnvelope,
 } from './envelope.js';
 export { type KillPayload, type KillSwitchOptions, killPayloadSchema, killSwitch } from './kill.js';
+export type { IndexCacheLimits } from './memory/kv-index-cache.js';
 export {
   NatsKvMemoryStore,
   type NatsMemoryStoreOptions,
@@ -76,7 +78,14 @@ export {
   waitForAgent,
 } from './registry.js';
 export { DEFAULT_NAMESPACE, jetstreamNames, kvBuckets, subjects } from './subjects.js';
-export { natsServerConfig, userPermissions } from './tenancy/config.js';
+export { natsServerConfig, RESPONSES_PER_REQUEST, userPermissions } from './tenancy/config.js';
+export {
+  type PasswordSource,
+  type ResolvedTenancyFile,
+  type ResolveTenancyFileOptions,
+  resolveTenancyFile,
+  type TenancyFileUser,
+} from './tenancy/file.js';
 export {
   covers,
   durableInboxPrefix,

@@ -4,8 +4,17 @@
  * guard stands at `toolInput`, before the tool runs, and trips naming the tool, the path and the value.
  */
 import { BatonError } from '../errors.js';
-import type { Guard, GuardContext, GuardStage, GuardVerdict } from './types.js';
-import { formatPath, MAX_DEPTH, messageOf, parsePath, preview, TooDeepError, valuesAt } from './walk.js';
+import { type Guard, type GuardContext, type GuardStage, type GuardVerdict, PASS } from './types.js';
+import {
+  formatPath,
+  MAX_DEPTH,
+  messageOf,
+  parsePath,
+  preview,
+  TooDeepError,
+  type ValuePath,
+  valuesAt,
+} from './walk.js';
 
 type Scalar = string | number | boolean;
 
@@ -47,23 +56,29 @@ export function toolNames(options: ToolArgumentGuardOptions, guard: string): Set
   return new Set(tools);
 }
 
-/** The values a tool-argument guard checks: `undefined` when the call is not its concern. */
+/** A value at a guard's path in a tool's arguments; the path is formatted only for a reason. */
+export interface ArgumentValue {
+  value: unknown;
+  path: ValuePath;
+}
+
+/** The values a tool-argument guard checks (never undefined ones): `undefined` when the call is not its concern. */
 export function argumentsToCheck(
-  options: ToolArgumentGuardOptions,
   tools: ReadonlySet<string>,
   value: unknown,
   context: GuardContext | undefined,
-  /** `options.path` parsed already (guards parse it once, at creation). */
-  path: readonly (string | number)[] = parsePath(options.path),
-): { value: unknown; path: string }[] | { trip: string } | undefined {
+  /** The guard's path, parsed once at creation. */
+  path: readonly (string | number)[],
+): ArgumentValue[] | { trip: string } | undefined {
   if (context?.tool === undefined || !tools.has(context.tool)) return undefined;
   if (context.stage !== undefined && context.stage !== 'toolInput') return undefined;
   try {
-    const found = valuesAt(value, path).map((item) => ({
-      value: item.value,
-      path: formatPath(item.path),
-    }));
-    return found.filter((item) => item.value !== undefined);
+    const found = valuesAt(value, path);
+    // Missing values are not checked: filtered in place (most calls find one value, or none).
+    let kept = 0;
+    for (const item of found) if (item.value !== undefined) found[kept++] = item;
+    found.length = kept;
+    return found;
   } catch (error) {
     return {
       trip:
@@ -101,12 +116,12 @@ export function allowListGuard(options: AllowListGuardOptions): Guard {
     name,
     stages: STAGES,
     check(value: unknown, context: GuardContext): GuardVerdict {
-      const found = argumentsToCheck(options, tools, value, context, path);
-      if (found === undefined) return { action: 'pass' };
+      const found = argumentsToCheck(tools, value, context, path);
+      if (found === undefined) return PASS;
       const tool = context.tool as string;
       if ('trip' in found) return { action: 'trip', reason: `${name}: tool "${tool}": ${found.trip}` };
       if (found.length === 0) {
-        if (!options.required) return { action: 'pass' };
+        if (!options.required) return PASS;
         return {
           action: 'trip',
           reason: `${name}: tool "${tool}" was called without "${pathText}"`,
@@ -118,13 +133,14 @@ export function allowListGuard(options: AllowListGuardOptions): Guard {
           typeof item.value === 'string' || typeof item.value === 'number' || typeof item.value === 'boolean';
         if (scalar && allowed.has(normalize(item.value as Scalar))) continue;
         const why = scalar ? 'is not in the allow-list' : 'is not a plain value';
+        const at = formatPath(item.path);
         return {
           action: 'trip',
-          reason: `${name}: tool "${tool}" argument "${item.path}" = ${preview(item.value)} ${why}`,
-          findings: [{ kind: 'allow_list', note: `${item.path} ${why}` }],
+          reason: `${name}: tool "${tool}" argument "${at}" = ${preview(item.value)} ${why}`,
+          findings: [{ kind: 'allow_list', note: `${at} ${why}` }],
         };
       }
-      return { action: 'pass' };
+      return PASS;
     },
   };
 }

@@ -61,6 +61,9 @@ export {
   guardrailsToSpec,
   guardSpecOf,
   guardSpecSchema,
+  isGuardrailsSpec,
+  MAX_GUARD_OPTIONS_DEPTH,
+  MAX_GUARD_SPEC_BYTES,
   portableGuard,
 } from './portable.js';
 export { entropyThreshold, looksRandom, type SecretKind, shannonEntropy } from './secrets.js';

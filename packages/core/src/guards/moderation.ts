@@ -41,6 +41,7 @@ export interface KeywordModerationOptions {
 }
 
 const NON_ASCII = /[\u0080-\uffff]/;
+const NOT_BLANK = /\S/;
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -68,25 +69,30 @@ export function keywordModeration(options: KeywordModerationOptions): Moderation
     const alternation = literal
       .map((word) => escapeRegExp(word.normalize('NFKC').toLowerCase().trim()).replace(/\s+/g, '\\s+'))
       .join('|');
-    const combined =
-      alternation === ''
-        ? undefined
-        : new RegExp(`(?<![\\p{L}\\p{N}_])(?:${alternation})(?![\\p{L}\\p{N}_])`, 'u');
-    return { category, combined, patterns };
+    return { category, alternation, combined: wholeWords(alternation), patterns };
   });
+  // Every category's words in one search: most text has none of them, and then no category needs its
+  // own search (each matches exactly when its part of this one does: the same words, the same bounds).
+  const anyWord = wholeWords(
+    matchers
+      .map((matcher) => matcher.alternation)
+      .filter((alternation) => alternation !== '')
+      .join('|'),
+  );
   const classifyNow = (text: string): ModerationResult => {
     const raw = String(text);
     // NFKC leaves ASCII as it is: only a text with other characters needs the (costly) normalization.
     const normalized = (NON_ASCII.test(raw) ? raw.normalize('NFKC') : raw).toLowerCase();
+    const anyHit = anyWord?.test(normalized) ?? false;
     const categories: Record<string, number> = {};
     let flagged = false;
     for (const { category, combined, patterns } of matchers) {
-      const hit =
-        (combined?.test(normalized) ?? false) ||
-        patterns.some((pattern) => {
-          pattern.lastIndex = 0;
-          return pattern.test(text) || pattern.test(normalized);
-        });
+      let hit = anyHit && (combined?.test(normalized) ?? false);
+      for (let index = 0; !hit && index < patterns.length; index++) {
+        const pattern = patterns[index] as RegExp;
+        pattern.lastIndex = 0;
+        hit = pattern.test(text) || pattern.test(normalized);
+      }
       categories[category] = hit ? 1 : 0;
       flagged ||= hit;
     }
@@ -97,6 +103,13 @@ export function keywordModeration(options: KeywordModerationOptions): Moderation
     classify: async (text: string) => classifyNow(text),
     classifyNow,
   };
+}
+
+/** A search for any of `alternation`'s words as whole words (not inside a longer word), or undefined. */
+function wholeWords(alternation: string): RegExp | undefined {
+  return alternation === ''
+    ? undefined
+    : new RegExp(`(?<![\\p{L}\\p{N}_])(?:${alternation})(?![\\p{L}\\p{N}_])`, 'u');
 }
 
 export interface ModerationGuardOptions {
@@ -117,7 +130,13 @@ function validResult(result: unknown): result is ModerationResult {
   if (typeof result !== 'object' || result === null) return false;
   const { flagged, categories } = result as Partial<ModerationResult>;
   if (typeof flagged !== 'boolean' || typeof categories !== 'object' || categories === null) return false;
-  return Object.values(categories).every((score) => typeof score === 'number' && !Number.isNaN(score));
+  // Object.values' own enumerable string keys, without its array (a check on every stage).
+  for (const category in categories) {
+    if (!Object.hasOwn(categories, category)) continue;
+    const score = (categories as Record<string, unknown>)[category];
+    if (typeof score !== 'number' || Number.isNaN(score)) return false;
+  }
+  return true;
 }
 
 /**
@@ -190,7 +209,8 @@ export function moderationGuard(options: ModerationGuardOptions): Guard {
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     check(value: unknown, context: GuardContext): GuardVerdict | Promise<GuardVerdict> {
       const text = textOf(value);
-      if (text.trim() === '') return PASS;
+      // `text.trim() === ''` without the trimmed copy: \S is what trim() keeps.
+      if (!NOT_BLANK.test(text)) return PASS;
       if (classifier.classifyNow) {
         let result: unknown;
         try {

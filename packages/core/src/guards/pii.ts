@@ -7,20 +7,19 @@
  * Linear time: matches start at the beginning of a run (look-behind), quantifiers are bounded, emails
  * are found from their `@`. A finding holds a kind, offsets and a note, never the text it found.
  */
-import { isIPv4, isIPv6 } from 'node:net';
-import creditCardType from 'credit-card-type';
-import { getCountrySpecifications, isValidIBAN } from 'ibantools';
-import { detectSecrets } from './secrets.js';
-import type { Guard, GuardFinding, GuardStage, GuardVerdict } from './types.js';
 import {
-  allMatches,
-  formatPath,
-  MAX_DEPTH,
-  mapStrings,
-  messageOf,
-  TooDeepError,
-  type ValuePath,
-} from './walk.js';
+  detectCards,
+  detectEmails,
+  detectIbans,
+  detectIps,
+  detectPhones,
+  detectSsns,
+} from './pii-detectors.js';
+import { collectSecrets, isTokenChar } from './secrets.js';
+import { type Guard, type GuardFinding, type GuardStage, type GuardVerdict, PASS } from './types.js';
+import { formatPath, MAX_DEPTH, mapStrings, messageOf, TooDeepError, type ValuePath } from './walk.js';
+
+export { cardBrand, luhnValid, ssnValid } from './pii-detectors.js';
 
 export type PiiKind =
   | 'email'
@@ -92,338 +91,79 @@ const PRIORITY: readonly PiiKind[] = [
 ];
 
 // ---------------------------------------------------------------------------------------------------
-// Emails: found from each `@`, expanded over the local part (≤ 64) and the domain (≤ 253).
-
-const LOCAL_CHAR = /[A-Za-z0-9._%+'-]/;
-const DOMAIN_CHAR = /[A-Za-z0-9.-]/;
-const FILE_TLDS = new Set(['png', 'jpg', 'jpeg', 'gif', 'svg', 'webp', 'ico', 'pdf', 'js', 'ts', 'css']);
-
-function detectEmails(text: string, out: PiiFinding[]): void {
-  let at = text.indexOf('@');
-  while (at !== -1) {
-    let start = at;
-    while (start > 0 && at - start < 64 && LOCAL_CHAR.test(text[start - 1] as string)) start--;
-    let end = at + 1;
-    while (end < text.length && end - at <= 253 && DOMAIN_CHAR.test(text[end] as string)) end++;
-    // Trim what punctuation ends: a sentence's period, a quote's apostrophe.
-    while (start < at && /[.'-]/.test(text[start] as string)) start++;
-    while (end > at + 1 && /[.-]/.test(text[end - 1] as string)) end--;
-    if (start < at && validEmail(text.slice(start, at), text.slice(at + 1, end))) {
-      out.push({ kind: 'email', start, end });
-    }
-    at = text.indexOf('@', at + 1);
-  }
-}
-
-function validEmail(local: string, domain: string): boolean {
-  if (local.includes('..') || local.endsWith('.')) return false;
-  const labels = domain.split('.');
-  if (labels.length < 2) return false;
-  const tld = labels.at(-1) as string;
-  if (!/^[A-Za-z]{2,24}$/.test(tld)) return false;
-  // `icon@2x.png` is a file name, not an address.
-  if (FILE_TLDS.has(tld.toLowerCase()) && /^\d+x$/i.test(labels[0] as string)) return false;
-  return labels.every((label) => /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(label));
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Phone numbers. International numbers start with `+` (or `00`) and a country code; US numbers need
-// their separators (`(415) 555-2671`, `415-555-2671`, `415.555.2671`) and valid NANP area and exchange
-// codes; national numbers with a trunk 0 need separators too (`020 7946 0958`, `01 23 45 67 89`).
-// A bare digit run is a phone number only when a word like "phone" or "call" stands just before it.
-
-const INTERNATIONAL =
-  /(?:(?<![\w+])\+|(?<![\w+]|\d[ .-])00)[1-9]\d{0,3}(?:[ .-]?\(\d{1,5}\)\d{0,8}|[ .-]\d{1,8}){1,7}(?![\w]|[.-]?\d)/g;
-const E164 = /(?<![\w+])\+[1-9]\d{7,14}(?![\w])/g;
-const US =
-  /(?<![\w+(.-])(?:\+?1[ .-]?)?(?:\([2-9]\d{2}\)[ .-]?|[2-9]\d{2}[ .-])[2-9]\d{2}[ .-]\d{4}(?![\w]|[.\-/]\w)/g;
-const NATIONAL =
-  /(?<![\w+(.\-/]|\d[ .\-/])(?:\(0[1-9]\d{0,4}\)|0[1-9]\d{0,4})(?:[ .\-/]\d{2,8}){1,4}(?![\w]|[ .\-/]?\w)/g;
-const BARE = /(?<![\w+.-])\+?\d{10,13}(?![\w]|[.-]\d)/g;
-const PHONE_CONTEXT =
-  /(?:phone|tel|telephone|mobile|cell|fax|call|sms|whatsapp|ph)\.?\s*(?:(?:no|number|#)\.?\s*)?(?:[:#]|is|at|me at|me on|on)?\s*$/i;
-/** Words before a number that make it an identifier, not a phone number. */
-const NOT_PHONE_CONTEXT =
-  /(?:order|invoice|sku|part|model|serial|item|ref|reference|ticket|tracking|account|acct|case|isbn|id|po|lot|batch|code|no\.|#)\.?\s*(?:(?:no|number|num|#|id)\.?\s*)?[:#]?\s*$/i;
-
-function digitsOf(text: string): string {
-  return text.replace(/\D/g, '');
-}
-
-function nanpValid(ten: string): boolean {
-  if (ten.length !== 10) return false;
-  const area = ten.slice(0, 3);
-  const exchange = ten.slice(3, 6);
-  if (!/^[2-9]\d\d$/.test(area) || !/^[2-9]\d\d$/.test(exchange)) return false;
-  return !(area[1] === '1' && area[2] === '1');
-}
-
-function before(text: string, index: number, length = 24): string {
-  return text.slice(Math.max(0, index - length), index);
-}
-
-/** A word like "order" or "SKU" just before, and no phone word: an identifier, not a phone number. */
-function identifierContext(text: string, index: number): boolean {
-  const preceding = before(text, index);
-  return !PHONE_CONTEXT.test(preceding) && NOT_PHONE_CONTEXT.test(preceding);
-}
-
-function detectPhones(text: string, out: PiiFinding[]): void {
-  const push = (start: number, end: number, note: string) => out.push({ kind: 'phone', start, end, note });
-  for (const match of allMatches(INTERNATIONAL, text)) {
-    const digits = digitsOf(match[0].startsWith('00') ? match[0].slice(2) : match[0]);
-    if (digits.length < 8 || digits.length > 15) continue;
-    if (digits.startsWith('1') && !nanpValid(digits.slice(1))) continue;
-    push(match.index, match.index + match[0].length, 'international');
-  }
-  for (const match of allMatches(E164, text)) {
-    const digits = match[0].slice(1);
-    if (digits.startsWith('1') && !nanpValid(digits.slice(1))) continue;
-    push(match.index, match.index + match[0].length, 'international');
-  }
-  for (const match of allMatches(US, text)) {
-    let digits = digitsOf(match[0]);
-    if (digits.length === 11) digits = digits.slice(1);
-    if (!nanpValid(digits)) continue;
-    if (!match[0].startsWith('+') && identifierContext(text, match.index)) continue;
-    push(match.index, match.index + match[0].length, 'US');
-  }
-  for (const match of allMatches(NATIONAL, text)) {
-    const digits = digitsOf(match[0]);
-    if (digits.length < 10 || digits.length > 12) continue;
-    if (identifierContext(text, match.index)) continue;
-    push(match.index, match.index + match[0].length, 'national');
-  }
-  for (const match of allMatches(BARE, text)) {
-    if (!PHONE_CONTEXT.test(before(text, match.index))) continue;
-    const digits = digitsOf(match[0]);
-    const us = digits.length === 11 && digits.startsWith('1') ? digits.slice(1) : digits;
-    if (us.length === 10 && !nanpValid(us) && !match[0].startsWith('+')) continue;
-    push(match.index, match.index + match[0].length, 'after a phone keyword');
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Payment cards: 13–19 digits, grouped as cards are printed (or not at all), passing Luhn and matching
-// a card network's number range and length (credit-card-type: Visa, Mastercard, Amex, Discover, JCB,
-// UnionPay, Maestro, Diners, Mir, Elo, ...).
-
-const CARD = /(?<!\d[ -]?)\d(?:[ -]?\d){12,18}(?![ -]?\d)/g;
-
-/** Luhn (mod 10) check of a digit string. */
-export function luhnValid(digits: string): boolean {
-  if (!/^\d+$/.test(digits)) return false;
-  let sum = 0;
-  let double = false;
-  for (let index = digits.length - 1; index >= 0; index--) {
-    let digit = digits.charCodeAt(index) - 48;
-    if (double) {
-      digit *= 2;
-      if (digit > 9) digit -= 9;
-    }
-    sum += digit;
-    double = !double;
-  }
-  return sum % 10 === 0;
-}
-
-/** The card network of a full card number (Luhn-valid, known range and length), or undefined. */
-export function cardBrand(number: string): string | undefined {
-  const digits = number.replace(/[ -]/g, '');
-  if (digits.length < 12 || digits.length > 19 || !luhnValid(digits)) return undefined;
-  const brand = creditCardType(digits).find((type) => type.lengths.includes(digits.length));
-  return brand?.niceType;
-}
-
-function cardGrouping(candidate: string): boolean {
-  const groups = candidate.split(/[ -]/);
-  if (groups.length === 1) return true;
-  const separators = new Set(candidate.replace(/\d/g, ''));
-  if (separators.size !== 1) return false;
-  const lengths = groups.map((group) => group.length);
-  const shape = lengths.join('-');
-  if (['4-6-5', '4-6-4', '4-4-5', '6-13', '4-4-4-4-3'].includes(shape)) return true;
-  // 4-4-4-4, 4-4-4-1..4 and 4-4-4-4-1..3.
-  return lengths.slice(0, -1).every((length) => length === 4) && (lengths.at(-1) as number) <= 4;
-}
-
-function detectCards(text: string, out: PiiFinding[]): void {
-  for (const match of allMatches(CARD, text)) {
-    if (!cardGrouping(match[0])) continue;
-    const brand = cardBrand(match[0]);
-    if (brand)
-      out.push({
-        kind: 'credit_card',
-        start: match.index,
-        end: match.index + match[0].length,
-        note: `${brand}, Luhn valid`,
-      });
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------
-// US Social Security numbers: AAA-GG-SSSS (or spaced), never area 000, 666 or 9xx, group 00 or serial
-// 0000. Nine bare digits count only after "SSN" or "social security".
-
-const SSN = /(?<![\d-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\d]|-\d)/g;
-const SSN_BARE = /(?<![\w-])\d{9}(?![\w]|-\d)/g;
-const SSN_CONTEXT =
-  /(?:ssn|ss#|social security(?: number| no\.?| #)?|soc\.? sec\.?)\s*(?:#|no\.?|number)?\s*[:#]?\s*(?:is\s*)?$/i;
-
-export function ssnValid(digits: string): boolean {
-  if (!/^\d{9}$/.test(digits)) return false;
-  const area = digits.slice(0, 3);
-  if (area === '000' || area === '666' || area[0] === '9') return false;
-  return digits.slice(3, 5) !== '00' && digits.slice(5) !== '0000';
-}
-
-function detectSsns(text: string, out: PiiFinding[]): void {
-  for (const match of allMatches(SSN, text)) {
-    if (ssnValid(`${match[1]}${match[3]}${match[4]}`)) {
-      out.push({ kind: 'us_ssn', start: match.index, end: match.index + match[0].length });
-    }
-  }
-  for (const match of allMatches(SSN_BARE, text)) {
-    if (ssnValid(match[0]) && SSN_CONTEXT.test(before(text, match.index, 32))) {
-      out.push({
-        kind: 'us_ssn',
-        start: match.index,
-        end: match.index + match[0].length,
-        note: 'after "SSN"',
-      });
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------
-// IBAN: a country code, two check digits, then exactly the country's length of characters (single
-// spaces allowed between them), validated by ibantools (length, BBAN format and the mod-97 checksum).
-
-const IBAN_START = /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?= ?[A-Za-z0-9])/g;
-let ibanLengths: Map<string, number> | undefined;
-
-function ibanLength(country: string): number | undefined {
-  if (!ibanLengths) {
-    ibanLengths = new Map();
-    for (const [code, spec] of Object.entries(getCountrySpecifications())) {
-      if (spec.chars) ibanLengths.set(code, spec.chars);
-    }
-  }
-  return ibanLengths.get(country);
-}
-
-function isAlphanumeric(code: number): boolean {
-  return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
-}
-
-/** ISO 7064 mod 97-10 of an IBAN (country and check digits moved to the end): 1 when valid. */
-function mod97(iban: string): number {
-  const rearranged = iban.slice(4) + iban.slice(0, 4);
-  let remainder = 0;
-  for (let index = 0; index < rearranged.length; index++) {
-    const code = rearranged.charCodeAt(index);
-    const value = code <= 57 ? code - 48 : code - 55;
-    remainder = value > 9 ? (remainder * 100 + value) % 97 : (remainder * 10 + value) % 97;
-  }
-  return remainder;
-}
-
-function detectIbans(text: string, out: PiiFinding[]): void {
-  for (const match of allMatches(IBAN_START, text)) {
-    const length = ibanLength(match[0].slice(0, 2));
-    if (!length) continue;
-    let compact = '';
-    let index = match.index;
-    while (index < text.length && compact.length < length) {
-      const code = text.charCodeAt(index);
-      if (isAlphanumeric(code)) compact += text[index];
-      else if (!(code === 32 && isAlphanumeric(text.charCodeAt(index + 1)) && compact.length >= 4)) break;
-      index++;
-    }
-    if (compact.length !== length || isAlphanumeric(text.charCodeAt(index))) continue;
-    const iban = compact.toUpperCase();
-    if (mod97(iban) === 1 && isValidIBAN(iban)) {
-      out.push({ kind: 'iban', start: match.index, end: index, note: 'checksum valid' });
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------
-// IP addresses. IPv4 is four decimal octets, not part of a longer dotted number, and not after words
-// like "version" or "section" (`version 1.2.3.4`). IPv6 is validated by node:net and must carry a
-// digit and two groups (`std::vector`, `12:30:45` and `::1` are not flagged).
-
-const IPV4 = /(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)/g;
-const IPV6 = /(?<![\w:.])[0-9A-Fa-f:]{2,39}(?:\d{1,3}(?:\.\d{1,3}){3})?(?![\w:]|\.\d)/g;
-const VERSION_CONTEXT =
-  /(?:version|ver|release|build|firmware|fw|rev|revision|section|sec|chapter|clause|rule|step|v|§)\.?\s*[:=#]?\s*$/i;
-
-function detectIps(text: string, out: PiiFinding[]): void {
-  for (const match of allMatches(IPV4, text)) {
-    if (!isIPv4(match[0]) || VERSION_CONTEXT.test(before(text, match.index, 16))) continue;
-    // A network in CIDR notation (`10.0.0.0/8`) is a range, not somebody's address.
-    if (match[0].endsWith('.0') && /^\/\d{1,2}(?!\d)/.test(text.slice(match.index + match[0].length)))
-      continue;
-    out.push({ kind: 'ip_address', start: match.index, end: match.index + match[0].length, note: 'IPv4' });
-  }
-  for (const match of allMatches(IPV6, text)) {
-    const candidate = match[0];
-    if (!candidate.includes(':') || !/\d/.test(candidate) || !isIPv6(candidate)) continue;
-    const groups = candidate.split(':').filter((group) => group !== '');
-    if (groups.length < 2) continue;
-    out.push({ kind: 'ip_address', start: match.index, end: match.index + candidate.length, note: 'IPv6' });
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------
 
 /**
- * What every match of a detector needs at least (its digits, a colon): a detector whose need the text
- * does not meet cannot find anything and is skipped. Each bound is read off the detector's patterns and
- * checks (a card has 13 digits or more, a phone number 8, an SSN 9, an IBAN its 2 check digits, an IPv4
- * address 4, an IPv6 address a colon and a digit), so skipping changes no result — it only spares short
- * texts (an input, an answer, a tool argument) a dozen regex searches.
+ * What every match of a detector needs at least (its digits, a colon, an `@`): a detector whose need the
+ * text does not meet cannot find anything and is skipped. Each bound is read off the detector's patterns
+ * and checks (an email has its `@`, a card 13 digits or more, a phone number 8, an SSN 9, an IBAN its 2
+ * check digits, an IPv4 address 4, an IPv6 address a colon and a digit; secrets: see `collectSecrets`),
+ * so skipping changes no result — it only spares short texts (an input, an answer, a tool argument) a
+ * dozen regex searches. Read in one pass, into one object: detection is synchronous, never re-entered.
  */
 interface TextShape {
   digits: number;
   colon: boolean;
+  at: boolean;
+  equals: boolean;
+  /** The longest run of key characters (see secrets.ts). */
+  run: number;
 }
+
+const SHAPE: TextShape = { digits: 0, colon: false, at: false, equals: false, run: 0 };
 
 function shapeOf(text: string): TextShape {
   let digits = 0;
+  let colon = false;
+  let at = false;
+  let equals = false;
+  let run = 0;
+  let longest = 0;
   for (let index = 0; index < text.length; index++) {
     const code = text.charCodeAt(index);
     if (code >= 48 && code <= 57) digits++;
+    else if (code === 58) colon = true;
+    else if (code === 64) at = true;
+    else if (code === 61) equals = true;
+    if (isTokenChar(code)) {
+      run++;
+      if (run > longest) longest = run;
+    } else run = 0;
   }
-  return { digits, colon: text.includes(':') };
+  SHAPE.digits = digits;
+  SHAPE.colon = colon;
+  SHAPE.at = at;
+  SHAPE.equals = equals;
+  SHAPE.run = longest;
+  return SHAPE;
 }
 
-type Detector = readonly [
-  kinds: readonly PiiKind[],
-  needs: (shape: TextShape) => boolean,
-  detect: (text: string, out: PiiFinding[]) => void,
-];
-
-const always = () => true;
+interface Detector {
+  kinds: readonly PiiKind[];
+  needs(shape: TextShape): boolean;
+  detect(text: string, out: PiiFinding[], shape: TextShape): void;
+}
 
 const DETECTORS: readonly Detector[] = [
-  [['email'], always, detectEmails],
-  [['phone'], (shape) => shape.digits >= 8, detectPhones],
-  [['credit_card'], (shape) => shape.digits >= 13, detectCards],
-  [['us_ssn'], (shape) => shape.digits >= 9, detectSsns],
-  [['iban'], (shape) => shape.digits >= 2, detectIbans],
-  [['ip_address'], (shape) => shape.digits >= 4 || (shape.colon && shape.digits >= 1), detectIps],
-  [
-    ['api_key', 'private_key', 'jwt', 'secret'],
-    always,
-    (text, out) => {
-      out.push(...detectSecrets(text));
-    },
-  ],
+  { kinds: ['email'], needs: (shape) => shape.at, detect: detectEmails },
+  { kinds: ['phone'], needs: (shape) => shape.digits >= 8, detect: detectPhones },
+  { kinds: ['credit_card'], needs: (shape) => shape.digits >= 13, detect: detectCards },
+  { kinds: ['us_ssn'], needs: (shape) => shape.digits >= 9, detect: detectSsns },
+  { kinds: ['iban'], needs: (shape) => shape.digits >= 2, detect: detectIbans },
+  {
+    kinds: ['ip_address'],
+    needs: (shape) => shape.digits >= 4 || (shape.colon && shape.digits >= 1),
+    detect: detectIps,
+  },
+  {
+    kinds: ['api_key', 'private_key', 'jwt', 'secret'],
+    needs: () => true,
+    detect: (text, out, shape) => collectSecrets(text, out, shape.run, shape.colon || shape.equals),
+  },
 ];
 
 const ALL_KINDS: ReadonlySet<PiiKind> = new Set(PII_KINDS);
 const KIND_SETS = new WeakMap<readonly PiiKind[], ReadonlySet<PiiKind>>();
+const DETECTORS_FOR = new WeakMap<ReadonlySet<PiiKind>, readonly Detector[]>();
 
 /** The kinds asked for as a set, made once per list (a guard passes the same list on every check). */
 function wantedKinds(kinds: readonly PiiKind[] | undefined): ReadonlySet<PiiKind> {
@@ -436,26 +176,39 @@ function wantedKinds(kinds: readonly PiiKind[] | undefined): ReadonlySet<PiiKind
   return set;
 }
 
-/**
- * The PII in `text`: findings sorted by position, without overlaps (a card number inside a longer
- * match of a stronger kind is reported once). Never throws; a non-string yields no findings.
- */
-export function detectPii(text: string, options: PiiOptions = {}): PiiFinding[] {
-  if (typeof text !== 'string' || text.length === 0) return [];
-  const wanted = wantedKinds(options.kinds);
-  const found: PiiFinding[] = [];
-  const shape = shapeOf(text);
-  for (const [kinds, needs, detect] of DETECTORS) {
-    if (needs(shape) && kinds.some((kind) => wanted.has(kind))) detect(text, found);
+/** The detectors of the kinds asked for, chosen once per set of kinds. */
+function detectorsFor(wanted: ReadonlySet<PiiKind>): readonly Detector[] {
+  let detectors = DETECTORS_FOR.get(wanted);
+  if (!detectors) {
+    detectors = DETECTORS.filter((detector) => detector.kinds.some((kind) => wanted.has(kind)));
+    DETECTORS_FOR.set(wanted, detectors);
   }
-  const candidates = found.filter((finding) => wanted.has(finding.kind) && finding.end > finding.start);
+  return detectors;
+}
+
+/** What the detectors found in the text being checked, before overlaps are resolved (never re-entered). */
+const FOUND: PiiFinding[] = [];
+
+/** `detectPii`'s findings, or undefined when there are none (most text: nothing is allocated then). */
+function findPii(text: string, wanted: ReadonlySet<PiiKind>): PiiFinding[] | undefined {
+  const shape = shapeOf(text);
+  // Left empty by every call; emptied here too in case a detector threw midway (setting a length is
+  // not free: only when there is something to drop).
+  if (FOUND.length > 0) FOUND.length = 0;
+  for (const detector of detectorsFor(wanted)) {
+    if (detector.needs(shape)) detector.detect(text, FOUND, shape);
+  }
+  if (FOUND.length === 0) return undefined;
+  const candidates = FOUND.filter((finding) => wanted.has(finding.kind) && finding.end > finding.start);
+  FOUND.length = 0;
+  if (candidates.length === 0) return undefined;
+  if (candidates.length === 1) return candidates;
   candidates.sort(
     (a, b) =>
       PRIORITY.indexOf(a.kind) - PRIORITY.indexOf(b.kind) ||
       b.end - b.start - (a.end - a.start) ||
       a.start - b.start,
   );
-  if (candidates.length < 2) return candidates;
   // Strongest first; a candidate overlapping a kept one is dropped. Marking the kept spans costs their
   // length, so this stays linear in the text however many findings there are.
   const claimed = new Uint8Array(text.length);
@@ -475,6 +228,32 @@ export function detectPii(text: string, options: PiiOptions = {}): PiiFinding[] 
   return kept.sort((a, b) => a.start - b.start);
 }
 
+/**
+ * The PII in `text`: findings sorted by position, without overlaps (a card number inside a longer
+ * match of a stronger kind is reported once). Never throws; a non-string yields no findings.
+ */
+export function detectPii(text: string, options: PiiOptions = {}): PiiFinding[] {
+  if (typeof text !== 'string' || text.length === 0) return [];
+  return findPii(text, wantedKinds(options.kinds)) ?? [];
+}
+
+/** `text` with `findings` (sorted, not overlapping) replaced. */
+function replaced(
+  text: string,
+  findings: readonly PiiFinding[],
+  replacement: (finding: PiiFinding) => string,
+): string {
+  let out = '';
+  let cursor = 0;
+  for (const finding of findings) {
+    out += text.slice(cursor, finding.start) + replacement(finding);
+    cursor = finding.end;
+  }
+  return out + text.slice(cursor);
+}
+
+const LABEL = (finding: PiiFinding): string => PII_LABELS[finding.kind];
+
 /** `text` with its PII replaced (`[EMAIL]`, `[CREDIT_CARD]`, ...), and what was replaced. */
 export function redactPii(
   text: string,
@@ -482,14 +261,7 @@ export function redactPii(
 ): { text: string; findings: PiiFinding[] } {
   const findings = detectPii(text, options);
   if (findings.length === 0) return { text, findings };
-  const replacement = options.replacement ?? ((finding: PiiFinding) => PII_LABELS[finding.kind]);
-  let out = '';
-  let cursor = 0;
-  for (const finding of findings) {
-    out += text.slice(cursor, finding.start) + replacement(finding);
-    cursor = finding.end;
-  }
-  return { text: out + text.slice(cursor), findings };
+  return { text: replaced(text, findings, options.replacement ?? LABEL), findings };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -537,35 +309,42 @@ export function describeFindings(findings: readonly GuardFinding[]): string {
 export function piiGuard(options: PiiGuardOptions = {}): Guard {
   const action = options.action ?? 'redact';
   const name = options.name ?? 'pii';
-  const redact: RedactOptions = { kinds: options.kinds };
-  if (options.replacement) redact.replacement = options.replacement;
+  const wanted = wantedKinds(options.kinds);
+  const replacement = options.replacement ?? LABEL;
   return {
     name,
     ...(options.stages ? { stages: options.stages } : {}),
     check(value: unknown): GuardVerdict {
-      const findings: GuardFinding[] = [];
+      // Nothing is allocated for findings until a string has some: most values have none.
+      let findings: GuardFinding[] | undefined;
+      const single = typeof value === 'string';
+      const redact = (text: string, path: ValuePath): string | undefined => {
+        if (text.length === 0) return undefined;
+        const found = findPii(text, wanted);
+        if (found === undefined) return undefined;
+        findings ??= [];
+        for (const finding of found) {
+          const entry: GuardFinding = { kind: finding.kind, start: finding.start, end: finding.end };
+          const note = [finding.note, single ? undefined : `at ${formatPath(path)}`].filter(Boolean);
+          if (note.length > 0) entry.note = note.join('; ');
+          findings.push(entry);
+        }
+        return replaced(text, found, replacement);
+      };
       let rewritten: unknown;
       try {
-        const single = typeof value === 'string';
-        rewritten = mapStrings(value, (text: string, path: ValuePath) => {
-          const result = redactPii(text, redact);
-          for (const finding of result.findings) {
-            const entry: GuardFinding = { kind: finding.kind, start: finding.start, end: finding.end };
-            const note = [finding.note, single ? undefined : `at ${formatPath(path)}`].filter(Boolean);
-            if (note.length > 0) entry.note = note.join('; ');
-            findings.push(entry);
-          }
-          return result.findings.length > 0 ? result.text : undefined;
-        }).value;
+        rewritten = single ? (redact(value, NO_PATH) ?? value) : mapStrings(value, redact).value;
       } catch (error) {
         const why =
           error instanceof TooDeepError ? `nested deeper than ${MAX_DEPTH} levels` : messageOf(error);
         return { action: 'trip', reason: `${name}: could not check the value (${why})` };
       }
-      if (findings.length === 0) return { action: 'pass' };
+      if (findings === undefined) return PASS;
       const summary = describeFindings(findings);
       if (action === 'trip') return { action: 'trip', reason: `${name}: found ${summary}`, findings };
       return { action: 'rewrite', value: rewritten, reason: `${name}: redacted ${summary}`, findings };
     },
   };
 }
+
+const NO_PATH: ValuePath = Object.freeze([]);

@@ -6,6 +6,7 @@
  * import. A guard with no recipe (an inline object, options holding functions) cannot reach a remote
  * member, and a team then refuses the handoff rather than run the member unguarded.
  */
+import { Buffer } from 'node:buffer';
 import { z } from 'zod';
 import { BatonError } from '../errors.js';
 import type { Guard, Guardrails, GuardStage } from './types.js';
@@ -23,12 +24,21 @@ const GUARD_STAGES = ['input', 'output', 'toolInput', 'toolOutput', 'memoryWrite
 
 /** The most guards one stage may carry over the wire: a recipe list, not a program. */
 const MAX_GUARDS_PER_STAGE = 64;
+/**
+ * Deepest nesting of one guard's options. Recipes arrive in envelopes anyone allowed to invoke may write,
+ * and every factory walks its options: real ones are a few levels deep (lists of values, a category map).
+ */
+export const MAX_GUARD_OPTIONS_DEPTH = 16;
+/** Largest JSON text of a whole set of recipes: word lists and allow-lists, not corpora. */
+export const MAX_GUARD_SPEC_BYTES = 64 * 1024;
 
 export const guardSpecSchema = z.object({
   kind: z
     .string()
     .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'a guard kind is 1–64 letters, digits, "_", ".", ":" or "-"'),
-  options: z.unknown(),
+  options: z.unknown().refine((options) => isPlainData(options), {
+    message: `guard options must be plain JSON data nested at most ${MAX_GUARD_OPTIONS_DEPTH} levels`,
+  }),
 });
 
 export const guardrailsSpecSchema = z
@@ -37,7 +47,25 @@ export const guardrailsSpecSchema = z
       GUARD_STAGES.map((stage) => [stage, z.array(guardSpecSchema).max(MAX_GUARDS_PER_STAGE).optional()]),
     ) as Record<GuardStage, z.ZodOptional<z.ZodArray<typeof guardSpecSchema>>>,
   )
-  .strict();
+  .strict()
+  .superRefine((spec, context) => {
+    const bytes = specBytes(spec);
+    if (bytes > MAX_GUARD_SPEC_BYTES) {
+      context.addIssue({
+        code: 'custom',
+        message: `the guard recipes take ${bytes} bytes; at most ${MAX_GUARD_SPEC_BYTES} accepted`,
+      });
+    }
+  });
+
+/** True when `value` is a set of recipes that may be rebuilt here: the schema's judgement, no throw. */
+export function isGuardrailsSpec(value: unknown): value is GuardrailsSpec {
+  try {
+    return guardrailsSpecSchema.safeParse(value).success;
+  } catch {
+    return false;
+  }
+}
 
 type Factory = (options: never) => Guard;
 
@@ -116,7 +144,21 @@ export function guardrailsToSpec(guardrails: Guardrails): { spec: GuardrailsSpec
     }
     spec[stage] = list;
   }
+  // Each recipe fits on its own, but a remote member would refuse the set: too large is not portable.
+  const bytes = notPortable.length === 0 ? specBytes(spec) : 0;
+  if (bytes > MAX_GUARD_SPEC_BYTES) {
+    notPortable.push(`all stages: the recipes take ${bytes} bytes, more than ${MAX_GUARD_SPEC_BYTES}`);
+  }
   return { spec, notPortable };
+}
+
+/** UTF-8 bytes of the recipes as JSON; a value with no JSON form counts as too large. */
+function specBytes(spec: GuardrailsSpec): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(spec) ?? '', 'utf8');
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
 }
 
 /** Guardrails rebuilt from recipes that arrived from elsewhere (validated first: they are input). */
@@ -138,7 +180,7 @@ export function guardrailsFromSpec(input: unknown): Guardrails {
 
 /** Plain data survives JSON unchanged: what a recipe may hold. */
 function isPlainData(value: unknown, depth = 0): boolean {
-  if (depth > 32) return false;
+  if (depth > MAX_GUARD_OPTIONS_DEPTH) return false;
   if (value === undefined || value === null) return true;
   switch (typeof value) {
     case 'string':

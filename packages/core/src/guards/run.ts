@@ -36,28 +36,73 @@ export function guardsFor(stage: GuardStage, ...layers: (Guardrails | undefined)
  * guard that throws or outlives its time fails closed (a trip naming the failure) unless it is
  * `onError: 'open'`. Nothing here runs beside a side effect: callers await the outcome first.
  */
-export async function runGuards(
+export function runGuards(
   guards: readonly Guard[],
   stage: GuardStage,
   value: unknown,
   context: GuardRunContext,
 ): Promise<GuardOutcome> {
+  // Not an async function: with every built-in guard on every stage, the frame an async function keeps
+  // per call and an iterator per loop were a measurable share of a step (see bench/README.md,
+  // `security.guardOverheadUs`). Guards that answer at once are run in one synchronous pass.
+  try {
+    return Promise.resolve(runFrom(guards, 0, stage, value, context, undefined));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** The guards from `start` on: the outcome, or a promise of it once a guard answers with one. */
+function runFrom(
+  guards: readonly Guard[],
+  start: number,
+  stage: GuardStage,
+  value: unknown,
+  context: GuardRunContext,
+  rewrittenBy: string[] | undefined,
+): GuardOutcome | Promise<GuardOutcome> {
   let current = value;
-  const rewrittenBy: string[] = [];
-  for (const guard of guards) {
+  let rewrites = rewrittenBy;
+  for (let index = start; index < guards.length; index++) {
+    const guard = guards[index] as Guard;
     const checked = checkOne(guard, stage, current, context);
-    // A guard that answered at once is not awaited: with every built-in guard on every stage, a tick per
-    // guard was a measurable share of a step (see bench/README.md, `security.guardOverheadUs`).
-    const verdict = isThenable(checked) ? await checked : checked;
-    emit(context, stage, guard.name, verdict);
-    if (verdict.action === 'trip')
-      return { tripped: true, error: tripError(guard.name, stage, verdict, context) };
-    if (verdict.action === 'rewrite') {
-      current = verdict.value;
-      rewrittenBy.push(guard.name);
+    // A guard that answered at once is not awaited: a tick per guard was a measurable share of a step.
+    if (isThenable(checked)) return runAfter(checked, guards, index, stage, current, context, rewrites);
+    emit(context, stage, guard.name, checked);
+    if (checked.action === 'trip')
+      return { tripped: true, error: tripError(guard.name, stage, checked, context) };
+    if (checked.action === 'rewrite') {
+      current = checked.value;
+      rewrites ??= [];
+      rewrites.push(guard.name);
     }
   }
-  return { tripped: false, value: current, rewrittenBy };
+  return { tripped: false, value: current, rewrittenBy: rewrites ?? [] };
+}
+
+/** The rest of the stage once the guard at `index` has answered with a promise. */
+async function runAfter(
+  pending: Promise<GuardVerdict>,
+  guards: readonly Guard[],
+  index: number,
+  stage: GuardStage,
+  value: unknown,
+  context: GuardRunContext,
+  rewrittenBy: string[] | undefined,
+): Promise<GuardOutcome> {
+  const guard = guards[index] as Guard;
+  const verdict = await pending;
+  emit(context, stage, guard.name, verdict);
+  if (verdict.action === 'trip')
+    return { tripped: true, error: tripError(guard.name, stage, verdict, context) };
+  let current = value;
+  let rewrites = rewrittenBy;
+  if (verdict.action === 'rewrite') {
+    current = verdict.value;
+    rewrites ??= [];
+    rewrites.push(guard.name);
+  }
+  return runFrom(guards, index + 1, stage, current, context, rewrites);
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -80,9 +125,8 @@ class CheckContext implements GuardContext {
   declare tenantId?: string;
   declare userId?: string;
   readonly #run: AbortSignal;
-  #controller: AbortController | undefined;
-  #timedOut: BatonError | undefined;
-  #onRunAbort: (() => void) | undefined;
+  /** Made when the signal is first asked for, or the guard's time is up: most checks never need it. */
+  #abort: CheckAbort | undefined;
 
   constructor(
     readonly stage: GuardStage,
@@ -94,28 +138,38 @@ class CheckContext implements GuardContext {
   }
 
   get signal(): AbortSignal {
-    if (!this.#controller) {
+    this.#abort ??= {};
+    const abort = this.#abort;
+    if (!abort.controller) {
       const controller = new AbortController();
       const run = this.#run;
-      this.#controller = controller;
-      if (this.#timedOut) controller.abort(this.#timedOut);
+      abort.controller = controller;
+      if (abort.timedOut) controller.abort(abort.timedOut);
       else if (run.aborted) controller.abort(run.reason);
       else {
-        this.#onRunAbort = () => controller.abort(run.reason);
-        run.addEventListener('abort', this.#onRunAbort, { once: true });
+        abort.onRunAbort = () => controller.abort(run.reason);
+        run.addEventListener('abort', abort.onRunAbort, { once: true });
       }
     }
-    return this.#controller.signal;
+    return abort.controller.signal;
   }
 
   timeout(error: BatonError): void {
-    this.#timedOut = error;
-    this.#controller?.abort(error);
+    this.#abort ??= {};
+    this.#abort.timedOut = error;
+    this.#abort.controller?.abort(error);
   }
 
   release(): void {
-    if (this.#onRunAbort) this.#run.removeEventListener('abort', this.#onRunAbort);
+    const onRunAbort = this.#abort?.onRunAbort;
+    if (onRunAbort) this.#run.removeEventListener('abort', onRunAbort);
   }
+}
+
+interface CheckAbort {
+  controller?: AbortController;
+  timedOut?: BatonError;
+  onRunAbort?: () => void;
 }
 
 /** One guard's verdict: synchronous when the guard answered synchronously, else a promise with a deadline. */
@@ -250,11 +304,9 @@ function emit(context: GuardRunContext, stage: GuardStage, guard: string, verdic
     action: verdict.action,
     findings: (verdict.findings ?? []).map((finding) => finding.kind),
   };
-  events.emit(
-    verdict.action === 'pass'
-      ? event
-      : { ...event, reason: verdict.reason, ...(context.tool ? { tool: context.tool } : {}) },
-  );
+  // The tool is named at every verdict of its stages, so a pass on `query` can be told from one on `send`.
+  const about = context.tool === undefined ? event : { ...event, tool: context.tool };
+  events.emit(verdict.action === 'pass' ? about : { ...about, reason: verdict.reason });
 }
 
 const ACTIONS = new Set(['pass', 'rewrite', 'trip']);

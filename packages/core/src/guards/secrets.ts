@@ -15,6 +15,11 @@ export interface SecretFinding extends GuardFinding {
   end: number;
 }
 
+/** Where findings go: a list of secrets, or of PII findings (of which secrets are kinds). */
+interface SecretSink {
+  push(finding: SecretFinding): unknown;
+}
+
 /** Provider key formats: `note` names the provider, never the key. Longer prefixes first. */
 const PREFIXED: readonly { note: string; pattern: RegExp }[] = [
   { note: 'Anthropic API key', pattern: /(?<![\w-])sk-ant-[A-Za-z0-9]{2,12}-[A-Za-z0-9_-]{20,256}/g },
@@ -171,7 +176,7 @@ function pemEnd(text: string, from: number, label: string): number {
 }
 
 /** Characters of TOKEN's class (base64, base64url): every key, JWT and token is a run of them. */
-function isTokenChar(code: number): boolean {
+export function isTokenChar(code: number): boolean {
   return (
     (code >= 48 && code <= 57) ||
     (code >= 65 && code <= 90) ||
@@ -204,7 +209,15 @@ function longestTokenRun(text: string): number {
  */
 export function detectSecrets(text: string): SecretFinding[] {
   const findings: SecretFinding[] = [];
-  const run = longestTokenRun(text);
+  collectSecrets(text, findings, longestTokenRun(text), text.includes(':') || text.includes('='));
+  return findings;
+}
+
+/**
+ * `detectSecrets`, appending to `out`, for a caller that has read the text already: `run` is its longest
+ * run of key characters (`isTokenChar`), `separator` whether it has a `:` or a `=`.
+ */
+export function collectSecrets(text: string, findings: SecretSink, run: number, separator: boolean): void {
   if (text.includes('-----BEGIN ')) detectPem(text, findings);
   if (run >= 15) {
     for (const { note, pattern } of PREFIXED) {
@@ -223,7 +236,7 @@ export function detectSecrets(text: string): SecretFinding[] {
       });
     }
   }
-  if (text.includes(':') || text.includes('=')) {
+  if (separator) {
     for (const match of allMatches(ASSIGNED, text)) {
       const value = match[1] ?? '';
       if (PLACEHOLDER.test(value) || /^https?:/i.test(value)) continue;
@@ -250,10 +263,9 @@ export function detectSecrets(text: string): SecretFinding[] {
       }
     }
   }
-  return findings;
 }
 
-function detectPem(text: string, findings: SecretFinding[]): void {
+function detectPem(text: string, findings: SecretSink): void {
   const begin = PEM_BEGIN_ALL;
   begin.lastIndex = 0;
   for (let match = begin.exec(text); match; match = begin.exec(text)) {

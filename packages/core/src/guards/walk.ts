@@ -15,15 +15,15 @@ export class TooDeepError extends Error {
 /** A place inside a value: object keys and array indexes. */
 export type ValuePath = readonly (string | number)[];
 
+type Visit = (text: string, path: ValuePath, isKey: boolean) => string | undefined;
+
 /**
  * Visits every string inside `value` (the value itself, array elements, object keys and property
  * values, at any depth) and rebuilds the containers whose strings `visit` replaced; untouched parts
- * keep their identity. Cycles are visited once. Throws `TooDeepError` past `MAX_DEPTH`.
+ * keep their identity. An object met twice is walked once, and both places get its rebuilt form (a
+ * cycle back to an object still being walked keeps the original). Throws `TooDeepError` past `MAX_DEPTH`.
  */
-export function mapStrings(
-  value: unknown,
-  visit: (text: string, path: ValuePath, isKey: boolean) => string | undefined,
-): { value: unknown; changed: boolean } {
+export function mapStrings(value: unknown, visit: Visit): { value: unknown; changed: boolean } {
   // A lone string (an input, an answer) is the common case: visit it without the walker's bookkeeping.
   if (typeof value === 'string') {
     const replaced = visit(value, [], false);
@@ -31,44 +31,89 @@ export function mapStrings(
       ? { value, changed: false }
       : { value: replaced, changed: true };
   }
-  const seen = new WeakSet<object>();
-  let changed = false;
-  const walk = (current: unknown, path: (string | number)[], depth: number): unknown => {
+  if (typeof value !== 'object' || value === null) return { value, changed: false };
+  const walk = new Walk(visit);
+  const result = walk.value(value, 0);
+  return { value: result, changed: walk.changed };
+}
+
+/** One walk of `mapStrings`: its state, and no closure per container. */
+class Walk {
+  changed = false;
+  readonly #visit: Visit;
+  readonly #path: (string | number)[] = [];
+  /**
+   * Each object walked, with what replaces it (itself while it is being walked, or when unchanged).
+   * Made at the second object: a flat value (tool arguments, most results) has one.
+   */
+  #walked: Map<object, unknown> | undefined;
+  #first: object | undefined;
+  #firstResult: unknown;
+
+  constructor(visit: Visit) {
+    this.#visit = visit;
+  }
+
+  value(current: unknown, depth: number): unknown {
     if (typeof current === 'string') {
-      const replaced = visit(current, path, false);
+      const replaced = this.#visit(current, this.#path, false);
       if (replaced === undefined || replaced === current) return current;
-      changed = true;
+      this.changed = true;
       return replaced;
     }
     if (typeof current !== 'object' || current === null) return current;
-    if (seen.has(current)) return current;
+    if (current === this.#first) return this.#firstResult;
+    if (this.#walked?.has(current)) return this.#walked.get(current);
     if (depth >= MAX_DEPTH) throw new TooDeepError();
-    seen.add(current);
-    if (Array.isArray(current)) {
-      let copy: unknown[] | undefined;
-      for (let index = 0; index < current.length; index++) {
-        path.push(index);
-        const next = walk(current[index], path, depth + 1);
-        path.pop();
-        if (next !== current[index]) {
-          copy ??= current.slice();
-          copy[index] = next;
-        }
-      }
-      return copy ?? current;
+    if (this.#first === undefined) {
+      this.#first = current;
+      this.#firstResult = current;
+    } else {
+      this.#walked ??= new Map();
+      this.#walked.set(current, current);
     }
-    if (!isWalkable(current)) return current;
-    let copy: Record<string, unknown> | undefined;
-    const entries = Object.entries(current);
-    for (const [key, item] of entries) {
-      path.push(key);
-      const newKey = visit(key, path, true);
-      const next = walk(item, path, depth + 1);
+    const result = Array.isArray(current)
+      ? this.#array(current, depth)
+      : isWalkable(current)
+        ? this.#object(current as Record<string, unknown>, depth)
+        : current;
+    if (result !== current) {
+      if (current === this.#first) this.#firstResult = result;
+      else this.#walked?.set(current, result);
+    }
+    return result;
+  }
+
+  #array(current: unknown[], depth: number): unknown {
+    const path = this.#path;
+    let copy: unknown[] | undefined;
+    for (let index = 0; index < current.length; index++) {
+      path.push(index);
+      const next = this.value(current[index], depth + 1);
       path.pop();
-      if (next !== item || (newKey !== undefined && newKey !== key)) {
-        copy ??= Object.fromEntries(entries);
-        if (newKey !== undefined && newKey !== key) {
-          changed = true;
+      if (next !== current[index]) {
+        copy ??= current.slice();
+        copy[index] = next;
+      }
+    }
+    return copy ?? current;
+  }
+
+  #object(current: Record<string, unknown>, depth: number): unknown {
+    const path = this.#path;
+    let copy: Record<string, unknown> | undefined;
+    const keys = Object.keys(current);
+    for (const key of keys) {
+      const item = current[key];
+      path.push(key);
+      const newKey = this.#visit(key, path, true);
+      const next = this.value(item, depth + 1);
+      path.pop();
+      const renamed = newKey !== undefined && newKey !== key;
+      if (next !== item || renamed) {
+        copy ??= Object.fromEntries(Object.entries(current));
+        if (renamed) {
+          this.changed = true;
           delete copy[key];
           copy[uniqueKey(copy, newKey)] = next;
         } else {
@@ -77,9 +122,7 @@ export function mapStrings(
       }
     }
     return copy ?? current;
-  };
-  const result = walk(value, [], 0);
-  return { value: result, changed };
+  }
 }
 
 const NO_MATCHES: readonly RegExpExecArray[] = Object.freeze([]);
@@ -182,44 +225,86 @@ export function parsePath(path: string | readonly (string | number)[]): (string 
 /**
  * The values found at `path` inside `root`, with their concrete paths. Arrays met on the way are
  * entered element-wise when the next segment is not an index (and so is an array at the end), so
- * `to` covers `{ to: 'a' }` and `{ to: ['a', 'b'] }`.
+ * `to` covers `{ to: 'a' }` and `{ to: ['a', 'b'] }`. A path is copied only for a value found: a tool
+ * call is checked on every step, and most paths lead to one value or none.
  */
 export function valuesAt(
   root: unknown,
   path: readonly (string | number)[],
-): { value: unknown; path: (string | number)[] }[] {
-  const found: { value: unknown; path: (string | number)[] }[] = [];
-  const step = (current: unknown, index: number, at: (string | number)[], depth: number): void => {
-    if (depth > MAX_DEPTH) throw new TooDeepError();
-    if (index === path.length) {
-      if (Array.isArray(current)) {
-        current.forEach((item, position) => {
-          step(item, index, [...at, position], depth + 1);
-        });
-      } else {
-        found.push({ value: current, path: at });
-      }
-      return;
-    }
-    const segment = path[index] as string | number;
-    if (Array.isArray(current)) {
-      if (typeof segment === 'number') {
-        if (segment < current.length) step(current[segment], index + 1, [...at, segment], depth + 1);
-        return;
-      }
-      const next = segment === '*' ? index + 1 : index;
-      current.forEach((item, position) => {
-        step(item, next, [...at, position], depth + 1);
-      });
-      return;
-    }
-    if (typeof current !== 'object' || current === null) return;
-    const key = String(segment);
-    if (!Object.hasOwn(current, key)) return;
-    step((current as Record<string, unknown>)[key], index + 1, [...at, key], depth + 1);
-  };
-  step(root, 0, [], 0);
+): { value: unknown; path: ValuePath }[] {
+  const direct = plainValueAt(root, path);
+  if (direct !== MIXED) return direct === undefined ? [] : [{ value: direct.value, path }];
+  const found: { value: unknown; path: ValuePath }[] = [];
+  collect(root, path, 0, [], 0, found);
   return found;
+}
+
+const MIXED = Symbol('mixed');
+
+/**
+ * The common case of `valuesAt`: keys only, through objects only (`region`, `message.to`), where at most
+ * one value is found and its path is `path` itself. MIXED when an array, an index or `*` is met (then
+ * `collect` walks it); undefined when nothing is there.
+ */
+function plainValueAt(
+  root: unknown,
+  path: readonly (string | number)[],
+): { value: unknown } | undefined | typeof MIXED {
+  if (path.length > MAX_DEPTH) return MIXED;
+  let current = root;
+  for (const segment of path) {
+    if (typeof segment !== 'string' || segment === '*' || Array.isArray(current)) return MIXED;
+    if (typeof current !== 'object' || current === null || !Object.hasOwn(current, segment)) return undefined;
+    current = (current as Record<string, unknown>)[segment];
+  }
+  return Array.isArray(current) ? MIXED : { value: current };
+}
+
+function collect(
+  current: unknown,
+  path: readonly (string | number)[],
+  index: number,
+  at: (string | number)[],
+  depth: number,
+  found: { value: unknown; path: ValuePath }[],
+): void {
+  if (depth > MAX_DEPTH) throw new TooDeepError();
+  if (index === path.length) {
+    if (Array.isArray(current)) {
+      for (let position = 0; position < current.length; position++) {
+        at.push(position);
+        collect(current[position], path, index, at, depth + 1, found);
+        at.pop();
+      }
+    } else {
+      found.push({ value: current, path: at.slice() });
+    }
+    return;
+  }
+  const segment = path[index] as string | number;
+  if (Array.isArray(current)) {
+    if (typeof segment === 'number') {
+      if (segment < current.length) {
+        at.push(segment);
+        collect(current[segment], path, index + 1, at, depth + 1, found);
+        at.pop();
+      }
+      return;
+    }
+    const next = segment === '*' ? index + 1 : index;
+    for (let position = 0; position < current.length; position++) {
+      at.push(position);
+      collect(current[position], path, next, at, depth + 1, found);
+      at.pop();
+    }
+    return;
+  }
+  if (typeof current !== 'object' || current === null) return;
+  const key = String(segment);
+  if (!Object.hasOwn(current, key)) return;
+  at.push(key);
+  collect((current as Record<string, unknown>)[key], path, index + 1, at, depth + 1, found);
+  at.pop();
 }
 
 /** What a guard checked, for its reason: `the input`, `the arguments of tool "send_email"`, ... */

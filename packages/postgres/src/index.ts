@@ -1,0 +1,2 @@
+export { type PostgresMemoryStoreOptions, postgresMemoryStore } from './open.js';
+export { PostgresMemoryStore } from './store.js';
