@@ -147,7 +147,9 @@ export class InMemoryStore implements MemoryStore {
     const lexical = new Map(
       (this.indexes.get(nsId(ns))?.search(search.query) ?? []).map((match) => [match.id, match.score]),
     );
-    const best = Math.max(0, ...lexical.values());
+    // A loop, not Math.max(...values): spreading 100k+ matches as arguments overflows the stack.
+    let best = 0;
+    for (const score of lexical.values()) if (score > best) best = score;
     const hits: MemoryHit[] = [];
     const candidates = search.embedding ? space.entries.keys() : lexical.keys();
     for (const key of candidates) {
