@@ -22,7 +22,12 @@ import { type ScriptedReply, scriptedModel } from '@baton/core/testing';
 import { z } from 'zod';
 import { FINAL_TEXT, type Probe, TOOL_NAME, TOOL_OUTPUT, type Workload } from '../workload.js';
 
-/** What the model asks for: a read-only query (parsed by the PostgreSQL parser) and an allowed region. */
+/**
+ * What the model asks for: a read-only query (parsed by the PostgreSQL parser) and an allowed region. The
+ * same query on every run, as an agent with a query template sends it: readOnlySqlGuard parses it on the
+ * first run and remembers it is read-only after that (the bench reports a new query's cost beside:
+ * `sqlFirstSightUsPerCheck`, guards.ts).
+ */
 export const GUARDED_ARGS = Object.freeze({
   query: 'SELECT id, name FROM customers WHERE region = $1 LIMIT 10',
   region: 'eu-west',

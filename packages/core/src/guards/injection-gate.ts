@@ -90,6 +90,9 @@ for (const rule of RULES) indexRule(rule);
  */
 const START_OF_TEXT =
   /^[ \t]{0,4}(?:[#*[]|system|assistant|human)|^(?:ai|a\.i\.|llm|language|assistant|chatbot|gpt|chatgpt|claude|gemini|copilot|agent|bot|model)/;
+/** The first characters START_OF_TEXT can match: other texts skip the regex. */
+const MAY_START = new Uint8Array(128);
+for (const char of ' \t#*[sahlgcbm') MAY_START[char.charCodeAt(0)] = 1;
 const START_RULES = new Set(['role_header', 'transcript_turn', 'ai_vocative']);
 for (const rule of RULES) {
   if (rule.starts.includes('^') && !START_RULES.has(rule.id)) {
@@ -124,7 +127,8 @@ function containsAny(text: string, parts: readonly string[] | string): boolean {
 
 /** Whether at least one rule matches `text` (normalized, lower case) somewhere. */
 export function anyRuleMatches(text: string): boolean {
-  if (AT_START.length > 0 && START_OF_TEXT.test(text) && tryAt(AT_START, text, 0)) return true;
+  if (MAY_START[text.charCodeAt(0)] === 1 && START_OF_TEXT.test(text) && tryAt(AT_START, text, 0))
+    return true;
   for (const { texts, needs, rule } of CONTAINING) {
     if ((needs === '' || containsAny(text, needs)) && containsAny(text, texts) && rule.test(text))
       return true;

@@ -28,7 +28,7 @@ import {
   type GuardVerdict,
   PASS,
 } from './types.js';
-import { formatPath, MAX_DEPTH, mapStrings, messageOf, TooDeepError, type ValuePath } from './walk.js';
+import { formatPath, MAX_DEPTH, mapStrings, messageOf, TooDeepError } from './walk.js';
 
 export {
   detectInjection,
@@ -86,8 +86,6 @@ function redactText(text: string, findings: readonly InjectionFinding[]): string
   }
   return out + text.slice(cursor).replace(INVISIBLE_CHARS, '');
 }
-
-const NO_PATH: ValuePath = Object.freeze([]);
 
 /** What the heuristics found in a value, for the verdict (and the judge, when there is one). */
 interface Scanned {
@@ -175,6 +173,26 @@ export function injectionGuard(options: InjectionGuardOptions = {}): Guard {
       findings,
     };
   };
+  /** The verdict on what the heuristics found (nothing: undefined), asking the judge when there is one. */
+  const finish = (
+    value: unknown,
+    scan: Scanned | undefined,
+    context: GuardContext,
+  ): GuardVerdict | Promise<GuardVerdict> => {
+    const heuristic = scan?.heuristic ?? 0;
+    if (options.judge && heuristic < threshold && heuristic >= judgeFrom) {
+      const text = textOf(value);
+      if (text.trim() !== '') {
+        return askJudge(
+          options.judge,
+          text,
+          scan ?? { value, findings: [], heuristic, perString: new Map() },
+          context,
+        );
+      }
+    }
+    return scan ? decide(scan, heuristic, false) : PASS;
+  };
   return {
     name,
     ...(options.stages ? { stages: options.stages } : {}),
@@ -182,42 +200,47 @@ export function injectionGuard(options: InjectionGuardOptions = {}): Guard {
     // Synchronous unless a judge is asked: the heuristics need no await. Nothing is allocated for
     // findings until a string has some: most values have none, and every stage's strings are scanned.
     check(value: unknown, context: GuardContext): GuardVerdict | Promise<GuardVerdict> {
-      const single = typeof value === 'string';
+      // A string (an input, an answer) needs no walk, and one without findings settles it at once.
+      if (typeof value === 'string') {
+        const report = injectionReport(value);
+        if (report === undefined) return options.judge ? finish(value, undefined, context) : PASS;
+        const perString = new Map<string, InjectionFinding[]>();
+        if (report.score >= threshold) perString.set(value, report.findings);
+        return finish(
+          value,
+          { value, findings: [...report.findings], heuristic: report.score, perString },
+          context,
+        );
+      }
       let scan: Scanned | undefined;
-      const note = (text: string, path: ValuePath): undefined => {
-        const report = injectionReport(text);
-        if (report === undefined) return undefined;
-        scan ??= { value, findings: [], heuristic: 0, perString: new Map() };
-        scan.heuristic = Math.max(scan.heuristic, report.score);
-        if (report.score >= threshold) scan.perString.set(text, report.findings);
-        for (const finding of report.findings) {
-          scan.findings.push(
-            single ? finding : { ...finding, note: `${finding.note} at ${formatPath(path)}` },
-          );
-        }
-        return undefined;
-      };
       try {
-        if (single) note(value, NO_PATH);
-        else mapStrings(value, note);
+        scan = scanStrings(value, threshold);
       } catch (error) {
         const why =
           error instanceof TooDeepError ? `nested deeper than ${MAX_DEPTH} levels` : messageOf(error);
         return { action: 'trip', reason: `${name}: could not check the value (${why})` };
       }
-      const heuristic = scan?.heuristic ?? 0;
-      if (options.judge && heuristic < threshold && heuristic >= judgeFrom) {
-        const text = textOf(value);
-        if (text.trim() !== '') {
-          return askJudge(
-            options.judge,
-            text,
-            scan ?? { value, findings: [], heuristic, perString: new Map() },
-            context,
-          );
-        }
-      }
-      return scan ? decide(scan, heuristic, false) : PASS;
+      return finish(value, scan, context);
     },
   };
+}
+
+/**
+ * What the heuristics find in the strings of a structure (undefined: nothing). Apart from the guard's
+ * `check`, so that a check of a string allocates no closure context for this walk.
+ */
+function scanStrings(value: unknown, threshold: number): Scanned | undefined {
+  let scan: Scanned | undefined;
+  mapStrings(value, (text, path) => {
+    const report = injectionReport(text);
+    if (report === undefined) return undefined;
+    scan ??= { value, findings: [], heuristic: 0, perString: new Map() };
+    scan.heuristic = Math.max(scan.heuristic, report.score);
+    if (report.score >= threshold) scan.perString.set(text, report.findings);
+    for (const finding of report.findings) {
+      scan.findings.push({ ...finding, note: `${finding.note} at ${formatPath(path)}` });
+    }
+    return undefined;
+  });
+  return scan;
 }

@@ -41,7 +41,6 @@ export interface KeywordModerationOptions {
 }
 
 const NON_ASCII = /[\u0080-\uffff]/;
-const NOT_BLANK = /\S/;
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -130,13 +129,7 @@ function validResult(result: unknown): result is ModerationResult {
   if (typeof result !== 'object' || result === null) return false;
   const { flagged, categories } = result as Partial<ModerationResult>;
   if (typeof flagged !== 'boolean' || typeof categories !== 'object' || categories === null) return false;
-  // Object.values' own enumerable string keys, without its array (a check on every stage).
-  for (const category in categories) {
-    if (!Object.hasOwn(categories, category)) continue;
-    const score = (categories as Record<string, unknown>)[category];
-    if (typeof score !== 'number' || Number.isNaN(score)) return false;
-  }
-  return true;
+  return Object.values(categories).every((score) => typeof score === 'number' && !Number.isNaN(score));
 }
 
 /**
@@ -209,8 +202,9 @@ export function moderationGuard(options: ModerationGuardOptions): Guard {
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     check(value: unknown, context: GuardContext): GuardVerdict | Promise<GuardVerdict> {
       const text = textOf(value);
-      // `text.trim() === ''` without the trimmed copy: \S is what trim() keeps.
-      if (!NOT_BLANK.test(text)) return PASS;
+      // Not blank when it starts with a printable ASCII character: trim() (a copy) only otherwise.
+      const first = text.charCodeAt(0);
+      if (!(first > 32 && first < 127) && text.trim() === '') return PASS;
       if (classifier.classifyNow) {
         let result: unknown;
         try {

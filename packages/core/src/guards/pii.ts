@@ -315,36 +315,58 @@ export function piiGuard(options: PiiGuardOptions = {}): Guard {
     name,
     ...(options.stages ? { stages: options.stages } : {}),
     check(value: unknown): GuardVerdict {
-      // Nothing is allocated for findings until a string has some: most values have none.
-      let findings: GuardFinding[] | undefined;
-      const single = typeof value === 'string';
-      const redact = (text: string, path: ValuePath): string | undefined => {
-        if (text.length === 0) return undefined;
-        const found = findPii(text, wanted);
-        if (found === undefined) return undefined;
-        findings ??= [];
-        for (const finding of found) {
-          const entry: GuardFinding = { kind: finding.kind, start: finding.start, end: finding.end };
-          const note = [finding.note, single ? undefined : `at ${formatPath(path)}`].filter(Boolean);
-          if (note.length > 0) entry.note = note.join('; ');
-          findings.push(entry);
-        }
-        return replaced(text, found, replacement);
-      };
-      let rewritten: unknown;
+      // A string (an input, an answer) needs no walk; and nothing is allocated for findings until a
+      // string has some: most values have none.
+      if (typeof value === 'string') {
+        const found = value.length === 0 ? undefined : findPii(value, wanted);
+        if (found === undefined) return PASS;
+        const findings = found.map((finding) => findingOf(finding, undefined));
+        return verdict(findings, replaced(value, found, replacement));
+      }
+      let walked: { value: unknown; findings: GuardFinding[] | undefined };
       try {
-        rewritten = single ? (redact(value, NO_PATH) ?? value) : mapStrings(value, redact).value;
+        walked = redactStrings(value, wanted, replacement);
       } catch (error) {
         const why =
           error instanceof TooDeepError ? `nested deeper than ${MAX_DEPTH} levels` : messageOf(error);
         return { action: 'trip', reason: `${name}: could not check the value (${why})` };
       }
-      if (findings === undefined) return PASS;
-      const summary = describeFindings(findings);
-      if (action === 'trip') return { action: 'trip', reason: `${name}: found ${summary}`, findings };
-      return { action: 'rewrite', value: rewritten, reason: `${name}: redacted ${summary}`, findings };
+      return walked.findings === undefined ? PASS : verdict(walked.findings, walked.value);
     },
   };
+
+  function verdict(findings: GuardFinding[], rewritten: unknown): GuardVerdict {
+    const summary = describeFindings(findings);
+    if (action === 'trip') return { action: 'trip', reason: `${name}: found ${summary}`, findings };
+    return { action: 'rewrite', value: rewritten, reason: `${name}: redacted ${summary}`, findings };
+  }
 }
 
-const NO_PATH: ValuePath = Object.freeze([]);
+/**
+ * `value` with the PII in its strings replaced, and the findings (undefined: none). Apart from `check`, so
+ * that a check of a string allocates no closure context for this walk.
+ */
+function redactStrings(
+  value: unknown,
+  wanted: ReadonlySet<PiiKind>,
+  replacement: (finding: PiiFinding) => string,
+): { value: unknown; findings: GuardFinding[] | undefined } {
+  let findings: GuardFinding[] | undefined;
+  const rewritten = mapStrings(value, (text, path) => {
+    if (text.length === 0) return undefined;
+    const found = findPii(text, wanted);
+    if (found === undefined) return undefined;
+    findings ??= [];
+    for (const finding of found) findings.push(findingOf(finding, path));
+    return replaced(text, found, replacement);
+  }).value;
+  return { value: rewritten, findings };
+}
+
+/** A finding as the guard reports it: inside a structure, its note says where (never the text). */
+function findingOf(finding: PiiFinding, path: ValuePath | undefined): GuardFinding {
+  const entry: GuardFinding = { kind: finding.kind, start: finding.start, end: finding.end };
+  const note = [finding.note, path === undefined ? undefined : `at ${formatPath(path)}`].filter(Boolean);
+  if (note.length > 0) entry.note = note.join('; ');
+  return entry;
+}

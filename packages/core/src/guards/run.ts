@@ -2,7 +2,15 @@ import { z } from 'zod';
 import { BatonError } from '../errors.js';
 import type { RunEventSink } from '../events/emitter.js';
 import { setLongTimeout } from '../util/timers.js';
-import type { Guard, GuardContext, GuardFinding, Guardrails, GuardStage, GuardVerdict } from './types.js';
+import {
+  type Guard,
+  type GuardContext,
+  type GuardFinding,
+  type Guardrails,
+  type GuardStage,
+  type GuardVerdict,
+  PASS,
+} from './types.js';
 
 const DEFAULT_GUARD_TIMEOUT_MS = 5_000;
 
@@ -263,7 +271,8 @@ const verdictSchema = z.discriminatedUnion('action', [
  * parse per guard per stage cost more than many of the guards themselves.
  */
 function checkVerdict(verdict: unknown): GuardVerdict {
-  if (isPlainVerdict(verdict)) return verdict;
+  // PASS itself (frozen), what most checks of the built-in guards answer.
+  if (verdict === PASS || isPlainVerdict(verdict)) return verdict as GuardVerdict;
   const parsed = verdictSchema.safeParse(verdict);
   if (parsed.success) return parsed.data as GuardVerdict;
   throw new Error(`returned ${JSON.stringify(verdict)?.slice(0, 80) ?? String(verdict)}, not a verdict`);

@@ -58,6 +58,11 @@ const PEM_BEGIN_ALL = new RegExp(PEM_BEGIN.source, 'g');
  */
 const ASSIGNED =
   /(?<![A-Za-z0-9])(?:pass(?:word|wd|phrase)?|pwd|secret|client[_-]?secret|api[_-]?key|apikey|access[_-]?key|secret[_-]?key|private[_-]?key|auth[_-]?token|access[_-]?token|refresh[_-]?token|token|bearer)["']?[ \t]{0,4}(?:[:=]|=>)[ \t]{0,4}["']?([^\s"'`,;<>{}()[\]]{6,200})/gi;
+/**
+ * What every ASSIGNED match holds, with the same flags: one of the key names' stems. A far smaller regex,
+ * so the costly one runs only on text that names a secret (tool arguments and JSON have `:` and `=`).
+ */
+const SECRET_NAME = /pass|pwd|secret|key|token|bearer/i;
 const BEARER = /(?<![A-Za-z0-9])Bearer[ \t]{1,4}([A-Za-z0-9._~+/-]{16,2048}=*)/g;
 
 /** Placeholder values after a secret-named key that are not secrets. */
@@ -236,7 +241,7 @@ export function collectSecrets(text: string, findings: SecretSink, run: number, 
       });
     }
   }
-  if (separator) {
+  if (separator && SECRET_NAME.test(text)) {
     for (const match of allMatches(ASSIGNED, text)) {
       const value = match[1] ?? '';
       if (PLACEHOLDER.test(value) || /^https?:/i.test(value)) continue;
