@@ -1,5 +1,4 @@
-// @baton/examples: the team catalogue and the pieces the examples and the CLI share. Tracing (which
-// loads the OpenTelemetry SDK) is a separate entry: `@baton/examples/tracing`.
-export * from './report/index.js';
+// @baton/examples: the runnable examples' shared entry point. The team catalogue and the report live
+// in @baton/teams, the tracing setup in @baton/telemetry; they are re-exported here for the examples.
+export * from '@baton/teams';
 export { batonCommand, isMain, runExample } from './support/main.js';
-export * from './teams/index.js';

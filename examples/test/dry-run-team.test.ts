@@ -24,9 +24,9 @@ import {
 } from '@baton/core';
 import { scriptedModel } from '@baton/core/testing';
 import type { TeamEvent } from '@baton/supervisor';
+import { type ResearchReport, researchTeam } from '@baton/teams';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { type ResearchReport, researchTeam } from '../src/teams/index.js';
 
 const RECIPIENTS = ['research-digest@example.com', 'platform-leads@example.com'];
 const topic: ResearchRequest = { topic: 'retries, timeouts and budgets for AI agents in production' };

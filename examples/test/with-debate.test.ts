@@ -1,5 +1,5 @@
+import { CRITIC_PERSPECTIVES } from '@baton/teams';
 import { describe, expect, it } from 'vitest';
-import { CRITIC_PERSPECTIVES } from '../src/teams/index.js';
 import { main } from '../src/with-debate/main.js';
 import { capture } from './capture.js';
 

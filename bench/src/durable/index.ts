@@ -11,8 +11,8 @@
 import { NatsBus, natsJournal } from '@baton/bus';
 import { startNatsServer } from '@baton/bus/testing';
 import { encodeJournalEntry, type JournalRecord, type JournalWriter, type RunJournal } from '@baton/core';
-import { catalogueTeam, DEFAULT_TOPIC } from '@baton/examples';
 import type { Team, TeamResult } from '@baton/supervisor';
+import { catalogueTeam, DEFAULT_TOPIC } from '@baton/teams';
 import { jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { collect, Samples } from '../bus/stats.js';
 

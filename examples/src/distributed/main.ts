@@ -14,9 +14,16 @@ import { NatsBus, waitForAgent } from '@baton/bus';
 import { startNatsServer } from '@baton/bus/testing';
 import { BatonError, EventHub } from '@baton/core';
 import type { TeamResult } from '@baton/supervisor';
-import { formatTeamResult, modelSetup, printTeamProgress, type TeamRunEvent } from '../report/index.js';
+import {
+  catalogueTeam,
+  DEFAULT_TOPIC,
+  formatTeamResult,
+  modelSetup,
+  printTeamProgress,
+  remoteMembers,
+  type TeamRunEvent,
+} from '@baton/teams';
 import { batonCommand, type ExampleOutput, runExample, writers } from '../support/main.js';
-import { catalogueTeam, DEFAULT_TOPIC, remoteMembers } from '../teams/index.js';
 import { Cleanup, spawnWorker, type WorkerProcess } from './processes.js';
 
 export interface DistributedExampleOptions extends ExampleOutput {

@@ -10,8 +10,8 @@
  */
 import { NatsBus, serveAgent } from '@baton/bus';
 import { BatonError } from '@baton/core';
-import { servableAgent } from '../teams/index.js';
-import { startTracing } from '../tracing/index.js';
+import { servableAgent } from '@baton/teams';
+import { startTracing } from '@baton/telemetry';
 
 const [name = '', url = process.env.NATS_URL ?? 'nats://127.0.0.1:4222'] = process.argv.slice(2);
 const namespace = process.env.BATON_NAMESPACE || undefined;

@@ -26,7 +26,7 @@ export function runExample(
 ): void {
   if (!isMain(moduleUrl)) return;
   void (async () => {
-    const { startTracing } = await import('../tracing/start.js');
+    const { startTracing } = await import('@baton/telemetry');
     const tracing = await startTracing({ serviceName: `baton-example-${name}` });
     try {
       const result = await main();

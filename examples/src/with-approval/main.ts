@@ -21,7 +21,7 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BatonError, EventHub, fileApprovals, fileJournal } from '@baton/core';
 import type { TeamResult } from '@baton/supervisor';
-import { printTeamProgress, type TeamRunEvent } from '../report/index.js';
+import { printTeamProgress, type TeamRunEvent } from '@baton/teams';
 import { batonCommand, type ExampleOutput, runExample, writers } from '../support/main.js';
 import type { ResumeReport } from './resume.js';
 import { operationsTeam, readDeletions } from './team.js';

@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import { BatonError, EventHub, fileApprovals, fileJournal } from '@baton/core';
 import { resumeTeam } from '@baton/supervisor';
-import { printTeamProgress, type TeamRunEvent } from '../report/index.js';
+import { printTeamProgress, type TeamRunEvent } from '@baton/teams';
 import { isMain } from '../support/main.js';
 import { operationsTeam } from './team.js';
 

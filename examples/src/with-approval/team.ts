@@ -16,8 +16,8 @@ import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { defineAgent, defineTool } from '@baton/core';
 import { pipeline, type Team, timeout } from '@baton/supervisor';
+import { DEFAULT_TEAM_TIMEOUT_MS, type TeamOptions } from '@baton/teams';
 import { z } from 'zod';
-import { DEFAULT_TEAM_TIMEOUT_MS, type TeamOptions } from '../teams/members.js';
 import { rulesModel } from './rules-model.js';
 
 export const TABLES = ['sessions', 'carts', 'api_tokens'] as const;

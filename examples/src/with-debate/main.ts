@@ -8,9 +8,15 @@
  */
 import { EventHub } from '@baton/core';
 import type { TeamResult } from '@baton/supervisor';
-import { formatTeamResult, modelSetup, printTeamProgress, type TeamRunEvent } from '../report/index.js';
+import {
+  DEFAULT_TOPIC,
+  debateTeam,
+  formatTeamResult,
+  modelSetup,
+  printTeamProgress,
+  type TeamRunEvent,
+} from '@baton/teams';
 import { batonCommand, type ExampleOutput, runExample, writers } from '../support/main.js';
-import { DEFAULT_TOPIC, debateTeam } from '../teams/index.js';
 
 export interface DebateExampleOptions extends ExampleOutput {
   topic?: string;

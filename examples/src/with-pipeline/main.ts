@@ -7,9 +7,16 @@
  */
 import { EventHub } from '@baton/core';
 import type { TeamResult } from '@baton/supervisor';
-import { formatTeamResult, modelSetup, printTeamProgress, type TeamRunEvent } from '../report/index.js';
+import {
+  DEFAULT_TOPIC,
+  formatTeamResult,
+  modelSetup,
+  printTeamProgress,
+  type ResearchReport,
+  researchTeam,
+  type TeamRunEvent,
+} from '@baton/teams';
 import { batonCommand, type ExampleOutput, runExample, writers } from '../support/main.js';
-import { DEFAULT_TOPIC, type ResearchReport, researchTeam } from '../teams/index.js';
 
 export interface PipelineExampleOptions extends ExampleOutput {
   topic?: string;

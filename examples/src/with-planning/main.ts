@@ -20,16 +20,17 @@ import {
 } from '@baton/agents';
 import { defineHandoff, EventHub, modelFromEnv, type RunResult, run } from '@baton/core';
 import { pipeline, planExecute, type TeamResult } from '@baton/supervisor';
-import { z } from 'zod';
 import {
+  DEFAULT_TEAM_BUDGET,
+  DEFAULT_TOPIC,
   memberTable,
   modelSetup,
   printTeamProgress,
   renderTable,
   type TeamRunEvent,
-} from '../report/index.js';
+} from '@baton/teams';
+import { z } from 'zod';
 import { type ExampleOutput, runExample, writers } from '../support/main.js';
-import { DEFAULT_TEAM_BUDGET, DEFAULT_TOPIC } from '../teams/index.js';
 import { rulesPlanner } from './rules-planner.js';
 
 export interface PlanningExampleOptions extends ExampleOutput {

@@ -9,9 +9,15 @@
 import { researcher, reviewer, writer } from '@baton/agents';
 import { type AgentLike, EventHub, type RetryOptions } from '@baton/core';
 import type { TeamResult } from '@baton/supervisor';
-import { formatTeamResult, printTeamProgress, type TeamRunEvent } from '../report/index.js';
+import {
+  DEFAULT_TOPIC,
+  formatTeamResult,
+  printTeamProgress,
+  type ResearchReport,
+  researchTeam,
+  type TeamRunEvent,
+} from '@baton/teams';
 import { batonCommand, type ExampleOutput, runExample, writers } from '../support/main.js';
-import { DEFAULT_TOPIC, type ResearchReport, researchTeam } from '../teams/index.js';
 import { configuredModels, resilientModel } from './models.js';
 
 export interface ProvidersExampleOptions extends ExampleOutput {

@@ -7,9 +7,15 @@
  */
 import { EventHub } from '@baton/core';
 import type { TeamResult } from '@baton/supervisor';
-import { formatTeamResult, modelSetup, printTeamProgress, type TeamRunEvent } from '../report/index.js';
+import {
+  DEFAULT_TOPIC,
+  formatTeamResult,
+  modelSetup,
+  printTeamProgress,
+  researchSupervisorTeam,
+  type TeamRunEvent,
+} from '@baton/teams';
 import { batonCommand, type ExampleOutput, runExample, writers } from '../support/main.js';
-import { DEFAULT_TOPIC, researchSupervisorTeam } from '../teams/index.js';
 
 export interface SupervisorExampleOptions extends ExampleOutput {
   topic?: string;

@@ -1,6 +1,6 @@
 import { type ApprovalRecord, type EventHub, effectiveStatus, waitForDecisions } from '@baton/core';
-import type { TeamRunEvent } from '@baton/examples';
 import { type PendingCall, resumeTeam, type Team, type TeamResult } from '@baton/supervisor';
+import type { TeamRunEvent } from '@baton/teams';
 import { argsLine, decisionCommands, decisionLine, expiry } from './approval-text.js';
 import { CliError, EXIT } from './errors.js';
 import type { Io } from './io.js';

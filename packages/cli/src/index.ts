@@ -1,6 +1,6 @@
 // @baton/cli: the `baton` command, and its pieces for reuse and tests.
 
-export { memberTable, renderTable } from '@baton/examples';
+export { memberTable, renderTable } from '@baton/teams';
 export {
   JsonlSpanExporter,
   readRunIndex,
@@ -8,7 +8,7 @@ export {
   resolveTrace,
   type SpanRecord,
   startTracing,
-} from '@baton/examples/tracing';
+} from '@baton/telemetry';
 export { type AgentSummary, agentsCommand, summarize } from './commands/agents.js';
 export { type NatsConfigFlags, natsConfigCommand } from './commands/nats-config.js';
 export { type RunFlags, runCommand } from './commands/run.js';

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { catalogueTeam, TEAM_NAMES, type TeamOptions } from '@baton/examples';
 import type { Team } from '@baton/supervisor';
+import { catalogueTeam, TEAM_NAMES, type TeamOptions } from '@baton/teams';
 import { CliError, EXIT } from './errors.js';
 
 export interface LoadedTeam {

@@ -1,5 +1,5 @@
 import type { EventHub } from '@baton/core';
-import { describeTeamEvent, type TeamRunEvent } from '@baton/examples';
+import { describeTeamEvent, type TeamRunEvent } from '@baton/teams';
 import type { Io } from './io.js';
 
 export interface ProgressOptions {

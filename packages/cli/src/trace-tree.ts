@@ -1,6 +1,6 @@
 import { BatonAttr, GenAI, GenAIOperation } from '@baton/core';
-import { formatCost, formatDuration, formatTokens } from '@baton/examples';
-import type { SpanRecord } from '@baton/examples/tracing';
+import { formatCost, formatDuration, formatTokens } from '@baton/teams';
+import type { SpanRecord } from '@baton/telemetry';
 
 export interface TraceTreeOptions {
   /** Widest span label before the duration column; default 64. */

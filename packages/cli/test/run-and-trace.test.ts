@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundledCorpus, inlineCitations } from '@baton/agents';
-import { formatDuration } from '@baton/examples';
+import { formatDuration } from '@baton/teams';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './cli.js';
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type NatsServer, startNatsServer, waitUntil } from '@baton/bus/testing';
-import { readTrace } from '@baton/examples/tracing';
+import { readTrace } from '@baton/telemetry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, runCli, startCli, waitForStderr } from './cli.js';
 

@@ -1,9 +1,8 @@
-// The one place this package reaches the team and agent catalogue. It lives in @baton/examples today
-// and may move (issue 15 moves it to a publishable package): repoint these imports, nothing else.
+// The one place this package reaches the team and agent catalogue (@baton/teams).
 import type { Bus } from '@baton/bus';
 import { type AgentLike, BatonError, type HandoffContract } from '@baton/core';
-import { AGENTS, remoteMembers, TEAMS, type TeamOptions } from '@baton/examples';
 import type { Team } from '@baton/supervisor';
+import { AGENTS, remoteMembers, TEAMS, type TeamOptions } from '@baton/teams';
 
 /** A team the gateway can run by name. */
 export interface GatewayTeam {

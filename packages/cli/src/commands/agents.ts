@@ -1,5 +1,5 @@
 import { type AgentInfo, listAgents } from '@baton/bus';
-import { renderTable } from '@baton/examples';
+import { renderTable } from '@baton/teams';
 import type { Io } from '../io.js';
 import { selfCommand } from '../io.js';
 import { connectNats } from '../nats.js';

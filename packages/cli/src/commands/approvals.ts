@@ -5,7 +5,7 @@ import {
   BatonError,
   effectiveStatus,
 } from '@baton/core';
-import { renderTable } from '@baton/examples';
+import { renderTable } from '@baton/teams';
 import { ago, argsLine, clock, decisionCommands, decisionLine, expiry } from '../approval-text.js';
 import { CliError, EXIT } from '../errors.js';
 import type { Io } from '../io.js';

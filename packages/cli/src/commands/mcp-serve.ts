@@ -1,6 +1,6 @@
 import type { AgentLike } from '@baton/core';
-import { AGENT_NAMES, formatDuration, servableAgent, TEAM_NAMES } from '@baton/examples';
 import { type McpHttpOptions, type McpServable, type ServeMcpOptions, serveMcp } from '@baton/mcp';
+import { AGENT_NAMES, formatDuration, servableAgent, TEAM_NAMES } from '@baton/teams';
 import { CliError, EXIT } from '../errors.js';
 import type { Io } from '../io.js';
 import { loadTeam } from '../load-team.js';

@@ -1,5 +1,5 @@
 import type { MemoryNamespace, MemoryProvenance, MemoryRecord } from '@baton/core';
-import { renderTable } from '@baton/examples';
+import { renderTable } from '@baton/teams';
 import { ago, clock } from '../approval-text.js';
 
 /** `tenant acme · user ada · scope default`, or `tenant acme (tenant-wide) · scope default`. */

@@ -9,8 +9,8 @@ import {
   type TeamOptions,
   type TeamRunEvent,
   teamReport,
-} from '@baton/examples';
-import type { Tracing } from '@baton/examples/tracing';
+} from '@baton/teams';
+import type { Tracing } from '@baton/telemetry';
 import { driveDurable, type WaitInterrupt } from '../durable-run.js';
 import { CliError, EXIT } from '../errors.js';
 import { type Io, selfCommand } from '../io.js';
@@ -72,7 +72,7 @@ export async function resumeCommand(runId: string, flags: ResumeFlags, io: Io): 
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const tracingReady = import('@baton/examples/tracing').then(({ startTracing }) =>
+    const tracingReady = import('@baton/telemetry').then(({ startTracing }) =>
       startTracing({ serviceName: 'baton-cli' }),
     );
     tracingReady.catch(() => {});

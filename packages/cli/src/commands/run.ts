@@ -1,5 +1,6 @@
 import { type NatsBus, waitForAgent } from '@baton/bus';
 import { BatonError, EventHub } from '@baton/core';
+import type { TeamResult } from '@baton/supervisor';
 import {
   DEFAULT_TEAM_TIMEOUT_MS,
   DEFAULT_TOPIC,
@@ -9,9 +10,8 @@ import {
   type TeamOptions,
   type TeamRunEvent,
   teamReport,
-} from '@baton/examples';
-import type { Tracing } from '@baton/examples/tracing';
-import type { TeamResult } from '@baton/supervisor';
+} from '@baton/teams';
+import type { Tracing } from '@baton/telemetry';
 import { driveDurable, type WaitInterrupt } from '../durable-run.js';
 import { CliError, EXIT } from '../errors.js';
 import { type Io, selfCommand } from '../io.js';
@@ -75,7 +75,7 @@ export async function runCommand(reference: string, flags: RunFlags, io: Io): Pr
   process.on('SIGTERM', onSignal);
   try {
     // Tracing loads the OpenTelemetry SDK; start it while the team is being resolved.
-    const tracingReady = import('@baton/examples/tracing').then(({ startTracing }) =>
+    const tracingReady = import('@baton/telemetry').then(({ startTracing }) =>
       startTracing({ serviceName: 'baton-cli' }),
     );
     tracingReady.catch(() => {});

@@ -1,5 +1,5 @@
 import { BatonError } from '@baton/core';
-import { defaultTraceDir, readTrace, resolveTrace } from '@baton/examples/tracing';
+import { defaultTraceDir, readTrace, resolveTrace } from '@baton/telemetry';
 import { CliError, EXIT } from '../errors.js';
 import type { Io } from '../io.js';
 import { renderTraceTree } from '../trace-tree.js';

@@ -1,6 +1,6 @@
 import { type AgentWorker, natsApprovals, natsJournal, serveAgent } from '@baton/bus';
 import type { AgentLike } from '@baton/core';
-import { AGENT_NAMES, formatDuration, servableAgent } from '@baton/examples';
+import { AGENT_NAMES, formatDuration, servableAgent } from '@baton/teams';
 import { CliError, EXIT } from '../errors.js';
 import type { Io } from '../io.js';
 import { connectNats, withoutPassword } from '../nats.js';
@@ -34,7 +34,7 @@ export async function workerCommand(name: string, flags: WorkerFlags, io: Io): P
     throw new CliError(`Unknown agent "${name}". Valid agents: ${AGENT_NAMES.join(', ')}`, EXIT.USAGE);
   }
   const { contract, create } = servableAgent(name);
-  const { startTracing } = await import('@baton/examples/tracing');
+  const { startTracing } = await import('@baton/telemetry');
   const tracing = await startTracing({ serviceName: `baton-worker-${name}` });
   const bus = await connectNats(flags.nats, `baton-worker-${name}-${process.pid}`, flags).catch(
     async (error: unknown) => {

@@ -2,10 +2,10 @@ import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatonError } from '@baton/core';
+import { researchTeam } from '@baton/teams';
+import { JsonlSpanExporter, readRunIndex, readTrace, resolveTrace } from '@baton/telemetry';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, describe, expect, it } from 'vitest';
-import { researchTeam } from '../src/teams/index.js';
-import { JsonlSpanExporter, readRunIndex, readTrace, resolveTrace } from '../src/tracing/index.js';
 
 describe('trace files', () => {
   const dir = mkdtempSync(join(tmpdir(), 'baton-traces-'));

@@ -2,7 +2,6 @@ import { offlineModel, researcher } from '@baton/agents';
 import { InProcessBus, serveAgent } from '@baton/bus';
 import { BatonError } from '@baton/core';
 import type { TeamResult } from '@baton/supervisor';
-import { afterEach, describe, expect, it } from 'vitest';
 import {
   AGENT_NAMES,
   catalogueTeam,
@@ -11,7 +10,8 @@ import {
   researchTeam,
   servableAgent,
   TEAM_NAMES,
-} from '../src/teams/index.js';
+} from '@baton/teams';
+import { afterEach, describe, expect, it } from 'vitest';
 
 const topic = 'loop detection and no-progress limits';
 
