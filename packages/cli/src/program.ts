@@ -1,5 +1,11 @@
 import { Command, Option } from 'commander';
+import { registerA2aCommands } from './commands/a2a-register.js';
+import { registerEvalCommands } from './commands/eval-register.js';
+import { registerHousekeepingCommands } from './commands/housekeeping-register.js';
 import { registerMemoryCommands } from './commands/memory-register.js';
+import { registerOpsCommands } from './commands/ops-register.js';
+import { registerRolloutCommands } from './commands/rollout-register.js';
+import { registerViewCommands } from './commands/view-register.js';
 import { CliError, EXIT } from './errors.js';
 import type { Io } from './io.js';
 import { addNatsLogin } from './nats-flags.js';
@@ -355,6 +361,12 @@ export function createProgram(io: Io, done: (code: number) => void): Command {
     );
 
   registerMemoryCommands(program, io, finish);
+  registerHousekeepingCommands(program, io, finish);
+  registerA2aCommands(program, io, finish);
+  registerViewCommands(program, io, finish);
+  registerRolloutCommands(program, io, finish);
+  registerEvalCommands(program, io, finish);
+  registerOpsCommands(program, io, finish);
   addNatsLogin(program, new Set(['serve']));
 
   return program;
