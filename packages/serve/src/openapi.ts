@@ -11,7 +11,9 @@ import {
   errorBodySchema,
   healthSchema,
   readySchema,
+  runListQuerySchema,
   runRequestSchema,
+  runsBodySchema,
   runViewSchema,
   teamsBodySchema,
 } from './schemas.js';
@@ -41,6 +43,12 @@ const pathParam = (name: string, description: string) => ({
   description,
   schema: { type: 'string' },
 });
+
+/** Every field of a query schema, as optional query parameters. */
+const queryParams = (schema: Schema) =>
+  Object.entries((jsonSchema(schema, 'input').properties ?? {}) as Record<string, JsonSchema>).map(
+    ([name, property]) => ({ name, in: 'query', required: false, schema: property }),
+  );
 
 const AUTH_ERRORS = {
   '401': error('UNAUTHORIZED: no API key, or an unknown one'),
@@ -72,9 +80,6 @@ function decision(verb: string, schema: Schema, summary: string) {
 
 /** The gateway's OpenAPI 3.1 document, generated from the same zod schemas that check the requests. */
 export function openApiDocument(version: string): Record<string, unknown> {
-  const listQuery = jsonSchema(approvalListQuerySchema, 'input') as {
-    properties?: Record<string, JsonSchema>;
-  };
   return {
     openapi: '3.1.0',
     info: {
@@ -93,6 +98,17 @@ export function openApiDocument(version: string): Record<string, unknown> {
     security: [{ bearer: [] }, { apiKey: [] }],
     paths: {
       '/v1/runs': {
+        get: {
+          summary: "The caller's runs, newest first",
+          operationId: 'listRuns',
+          tags: ['runs'],
+          parameters: queryParams(runListQuerySchema),
+          responses: {
+            '200': json(runsBodySchema, 'The runs'),
+            '422': error('INPUT_INVALID: an unknown status or a bad limit'),
+            ...AUTH_ERRORS,
+          },
+        },
         post: {
           summary: 'Run a team or an agent',
           description:
@@ -164,12 +180,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
           summary: "The tool calls of the caller's tenant waiting for a person (or decided)",
           operationId: 'listApprovals',
           tags: ['approvals'],
-          parameters: Object.entries(listQuery.properties ?? {}).map(([name, schema]) => ({
-            name,
-            in: 'query',
-            required: false,
-            schema,
-          })),
+          parameters: queryParams(approvalListQuerySchema),
           responses: {
             '200': json(approvalsBodySchema, 'The records, oldest first'),
             '422': error('INPUT_INVALID'),

@@ -152,6 +152,16 @@ export const agentInfoSchema = z.object({
 export const teamsBodySchema = z.object({ teams: z.array(teamInfoSchema) });
 export const agentsBodySchema = z.object({ agents: z.array(agentInfoSchema) });
 
+export const runListQuerySchema = z.strictObject({
+  status: runStatusSchema.optional().describe('Only the runs with this status'),
+  limit: z.coerce.number().int().min(1).max(500).optional().describe('At most this many (default 50)'),
+});
+export const runsBodySchema = z.object({
+  runs: z
+    .array(runViewSchema)
+    .describe('Newest first; each without `result` and `output` (GET /v1/runs/{id} has them)'),
+});
+
 export const approvalListQuerySchema = z.strictObject({
   status: z.enum(['pending', 'approved', 'edited', 'denied', 'expired', 'all']).optional(),
   run: z.string().min(1).max(200).optional().describe('Only the calls of this run (or of its members)'),

@@ -109,5 +109,12 @@ describe('NATS mode', () => {
     expect(cancel.status).toBe(202);
     const ended = await pollRun(a, id, (run) => run.status !== 'running', { key: KEY });
     expect(ended.status).toBe('aborted');
+    // Both runs are in the tenant's bucket (with the earlier test's): any gateway lists them, newest first.
+    const listed = await call(b, '/v1/runs', { key: KEY });
+    expect(listed.body.runs.map((run: { id: string }) => run.id).slice(0, 2)).toEqual([id, sync.body.id]);
+    const aborted = await call(a, '/v1/runs?status=aborted', { key: KEY });
+    expect(aborted.body.runs.map((run: { id: string }) => run.id)).toEqual([id]);
+    const one = await call(a, '/v1/runs?limit=1', { key: KEY });
+    expect(one.body.runs.map((run: { id: string }) => run.id)).toEqual([id]);
   });
 });

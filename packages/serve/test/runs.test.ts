@@ -65,6 +65,28 @@ describe('POST /v1/runs (sync)', () => {
   });
 });
 
+describe('GET /v1/runs', () => {
+  it("lists the caller's runs newest first, filters by status, and refuses a bad query", async () => {
+    const server = await startTestGateway();
+    const first = await call(server, '/v1/runs', { body: { team: 'pair', input: { text: 'one' } } });
+    const second = await call(server, '/v1/runs', { body: { agent: 'echo', input: { text: 'two' } } });
+    const listed = await call(server, '/v1/runs');
+    expect(listed.status).toBe(200);
+    expect(listed.body.runs.map((run: { id: string }) => run.id)).toEqual([second.body.id, first.body.id]);
+    expect(listed.body.runs[0]).toMatchObject({ kind: 'agent', name: 'echo', status: 'completed' });
+    // The list is for finding runs: the answers are read one run at a time.
+    expect(listed.body.runs[0].output).toBeUndefined();
+    expect(listed.body.runs[0].result).toBeUndefined();
+    const limited = await call(server, '/v1/runs?limit=1');
+    expect(limited.body.runs.map((run: { id: string }) => run.id)).toEqual([second.body.id]);
+    const failed = await call(server, '/v1/runs?status=failed');
+    expect(failed.body.runs).toEqual([]);
+    const bad = await call(server, '/v1/runs?status=done&limit=0');
+    expect(bad.status).toBe(422);
+    expect(bad.body.error.code).toBe('INPUT_INVALID');
+  });
+});
+
 describe('POST /v1/runs with stream: true', () => {
   it('sends every run event as it happens, then the result', async () => {
     const server = await startTestGateway();

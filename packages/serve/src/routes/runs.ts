@@ -4,7 +4,13 @@ import type { GatewayEnv } from '../auth.js';
 import { findAgent, findTeam } from '../catalogue.js';
 import { invalidInput } from '../http-errors.js';
 import { newRunId, type RunRecord, toView } from '../runs/record.js';
-import { isFinalStatus, type RunRequest, runIdSchema, runRequestSchema } from '../schemas.js';
+import {
+  isFinalStatus,
+  type RunRequest,
+  runIdSchema,
+  runListQuerySchema,
+  runRequestSchema,
+} from '../schemas.js';
 import type { GatewayServices } from '../services.js';
 import { checkWebhookUrl } from '../webhook.js';
 import { streamRun } from './stream.js';
@@ -80,6 +86,19 @@ export function runRoutes(app: Hono<GatewayEnv>, services: GatewayServices): voi
     const settled = await services.executor.start(record, target.input, { clientSignal: c.req.raw.signal })
       .settled;
     return c.json(toView(settled), 200);
+  });
+
+  app.get('/v1/runs', async (c) => {
+    const query = runListQuerySchema.safeParse(c.req.query());
+    if (!query.success) throw invalidInput('query', query.error);
+    const { status, limit = 50 } = query.data;
+    const records = await services.store.list(c.get('caller').tenant, status ? { status, limit } : { limit });
+    // A list is for finding a run; its answer can be large, so it is read one run at a time.
+    const runs = records.map((record) => {
+      const { result: _result, output: _output, ...view } = toView(record);
+      return view;
+    });
+    return c.json({ runs }, 200);
   });
 
   app.get('/v1/runs/:id', async (c) => {

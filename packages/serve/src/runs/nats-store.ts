@@ -4,7 +4,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { type KV, type KvEntry, Kvm, KvWatchInclude } from '@nats-io/kv';
 import { isFinalStatus } from '../schemas.js';
 import { decodeRecord, encodeRecord, type RunRecord } from './record.js';
-import { duplicateRun, type RecordChange, type RunStore } from './store.js';
+import { duplicateRun, type RecordChange, type RunStore, selectRuns } from './store.js';
 
 /** The gateway's runs bucket of a namespace (named like the bus's buckets: `BATON_<ns>_*`). */
 export function runsBucket(namespace: string): string {
@@ -43,6 +43,15 @@ export function natsRunStore(bus: NatsBus): RunStore {
       buckets.set(tenant, bucket);
     }
     return bucket;
+  };
+
+  // Every record of the tenant's bucket (the bucket's max age bounds how many there are).
+  const all = async (tenant: string): Promise<RunRecord[]> => {
+    const store = await kv(tenant);
+    const keys: string[] = [];
+    for await (const key of await store.keys()) keys.push(key);
+    const records = await Promise.all(keys.map(async (key) => (await read(tenant, key))?.record));
+    return records.filter((record): record is RunRecord => record !== undefined);
   };
 
   const read = async (tenant: string, id: string) => {
@@ -133,14 +142,10 @@ export function natsRunStore(bus: NatsBus): RunStore {
       };
     },
     async queued(tenant) {
-      const store = await kv(tenant);
-      const keys: string[] = [];
-      for await (const key of await store.keys()) keys.push(key);
-      const records = await Promise.all(keys.map(async (key) => (await read(tenant, key))?.record));
-      return records.filter(
-        (record): record is RunRecord =>
-          record !== undefined && record.mode === 'async' && record.status === 'queued',
-      );
+      return (await all(tenant)).filter((record) => record.mode === 'async' && record.status === 'queued');
+    },
+    async list(tenant, query) {
+      return selectRuns(await all(tenant), tenant, query);
     },
     async close() {
       for (const watcher of watchers.values()) watcher.stop();

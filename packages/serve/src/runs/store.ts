@@ -21,7 +21,26 @@ export interface RunStore {
   onCancel(tenant: string, listener: (id: string) => void): () => void;
   /** Async runs accepted and not started: what a restarted gateway puts on the work queue again. */
   queued(tenant: string): Promise<RunRecord[]>;
+  /** The tenant's runs, newest first, at most `query.limit`, optionally of one status. */
+  list(tenant: string, query: RunListQuery): Promise<RunRecord[]>;
   close(): Promise<void>;
+}
+
+export interface RunListQuery {
+  limit: number;
+  status?: RunRecord['status'];
+}
+
+/** Newest first, filtered by status, cut to the limit: one rule for every store. */
+export function selectRuns(records: Iterable<RunRecord>, tenant: string, query: RunListQuery): RunRecord[] {
+  const chosen: RunRecord[] = [];
+  for (const record of records) {
+    if (record.tenant !== tenant) continue;
+    if (query.status !== undefined && record.status !== query.status) continue;
+    chosen.push(record);
+  }
+  chosen.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
+  return chosen.slice(0, query.limit);
 }
 
 export function duplicateRun(id: string): BatonError {
@@ -107,6 +126,9 @@ export function memoryRunStore(options: MemoryRunStoreOptions): RunStore {
       return [...runs.values()]
         .filter((record) => record.tenant === tenant && record.mode === 'async' && record.status === 'queued')
         .map(copy);
+    },
+    async list(tenant, query) {
+      return selectRuns(runs.values(), tenant, query).map(copy);
     },
     async close() {
       listeners.clear();
