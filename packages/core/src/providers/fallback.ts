@@ -34,6 +34,8 @@ const FALLBACK_CODES = new Set<BatonErrorCode>([
   'PROVIDER_CONTEXT_LENGTH',
   'PROVIDER_RATE_LIMIT',
   'MODEL_NOT_CONFIGURED',
+  // The provider's SDK is not installed here: like a provider that is not configured, the next one may be.
+  'DEPENDENCY_MISSING',
 ]);
 
 /**
