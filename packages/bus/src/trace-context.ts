@@ -1,3 +1,4 @@
+import { packageVersion } from '@baton/core';
 import {
   type Attributes,
   type Context,
@@ -31,7 +32,10 @@ export const HEADER = {
   DRY_RUN: 'baton-dry-run',
 } as const;
 
-const defaultTracer: Tracer = trace.getTracer('@baton/bus', '0.1.0');
+const defaultTracer: Tracer = trace.getTracer(
+  '@baton/bus',
+  packageVersion(import.meta.url, '../package.json'),
+);
 
 export function busTracer(tracer: Tracer | undefined): Tracer {
   return tracer ?? defaultTracer;

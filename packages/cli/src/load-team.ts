@@ -4,6 +4,8 @@ import { pathToFileURL } from 'node:url';
 import type { Team } from '@baton/supervisor';
 import { catalogueTeam, TEAM_NAMES, type TeamOptions } from '@baton/teams';
 import { CliError, EXIT } from './errors.js';
+import { selfCommand } from './io.js';
+import { shellCommand } from './stores.js';
 
 export interface LoadedTeam {
   team: Team;
@@ -19,13 +21,19 @@ export interface LoadedTeam {
  * exports a Team (`export default team` or `export const team`), or a factory `(options) => Team` that
  * builds its members with `options.members` (needed for `--nats`); it may export `input(topic)`.
  */
-export async function loadTeam(reference: string, options: TeamOptions): Promise<LoadedTeam> {
+export async function loadTeam(
+  reference: string,
+  options: TeamOptions,
+  /** The command's words after `baton` (default `run <reference>`), for hints that repeat it. */
+  command: readonly string[] = ['run', reference],
+): Promise<LoadedTeam> {
   if (!looksLikePath(reference)) {
     if (!TEAM_NAMES.includes(reference)) {
+      const closest = closestName(reference, TEAM_NAMES);
       throw new CliError(
-        `Unknown team "${reference}". Valid teams: ${TEAM_NAMES.join(', ')}`,
+        `Unknown team "${reference}". Valid teams: ${TEAM_NAMES.join(', ')}, or a path to a module that exports a team`,
         EXIT.USAGE,
-        'Or give a path to a module that exports a team, e.g. `baton run ./my-team.js`',
+        `${selfCommand()} ${shellCommand(command.map((word) => (word === reference ? closest : word)))}`,
       );
     }
     const entry = catalogueTeam(reference);
@@ -37,6 +45,14 @@ export async function loadTeam(reference: string, options: TeamOptions): Promise
   try {
     module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (error) {
+    if (/\.(m|c)?ts$/.test(path)) {
+      // Node before 23.6 loads no TypeScript by itself: a loader such as tsx does.
+      throw new CliError(
+        `Cannot load ${reference}: ${(error as Error).message}`,
+        EXIT.USAGE,
+        `A TypeScript team needs a loader: install tsx (npm install --save-dev tsx), then run\n  ${withTsx(command)}`,
+      );
+    }
     throw new CliError(`Cannot load ${reference}: ${(error as Error).message}`, EXIT.USAGE);
   }
   const exported = module.default ?? module.team ?? module.createTeam;
@@ -47,7 +63,7 @@ export async function loadTeam(reference: string, options: TeamOptions): Promise
     throw new CliError(
       `${reference} exports a ready-made team, so --nats cannot give it remote members`,
       EXIT.USAGE,
-      'Export a factory instead: `export default (options) => pipeline({ ... options.members("researcher") ... })`',
+      'Export a factory instead: export default (options) => pipeline({ ... options.members("researcher") ... })',
     );
   }
   if (!isTeam(team)) {
@@ -61,6 +77,45 @@ export async function loadTeam(reference: string, options: TeamOptions): Promise
       ? (module.input as (topic: string) => unknown)
       : (topic: string) => topic;
   return { team, input, members: [], source: 'module' };
+}
+
+/** The command again with the tsx loader: on the node command line, or through NODE_OPTIONS for `baton`. */
+function withTsx(command: readonly string[]): string {
+  const self = selfCommand();
+  const words = shellCommand(command);
+  if (self.startsWith('node --import tsx ')) return `${self} ${words}`;
+  if (self.startsWith('node ')) return `node --import tsx ${self.slice('node '.length)} ${words}`;
+  return `NODE_OPTIONS="--import tsx" ${self} ${words}`;
+}
+
+/** The candidate nearest to `wanted` by edit distance (the first one on a tie). */
+function closestName(wanted: string, candidates: readonly string[]): string {
+  let best = candidates[0] ?? wanted;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const candidate of candidates) {
+    const distance = editDistance(wanted.toLowerCase(), candidate);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        (previous[j] ?? 0) + 1,
+        (current[j - 1] ?? 0) + 1,
+        (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
 }
 
 function looksLikePath(reference: string): boolean {

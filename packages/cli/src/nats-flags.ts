@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { CliError, EXIT } from './errors.js';
+import { selfCommand } from './io.js';
 
 /**
  * How a command logs in to NATS: commander's names for the flags below. Kept apart from nats.ts so
@@ -32,11 +34,40 @@ export function natsAuthOptions(command: Command): Command {
 /**
  * The login flags on every command under `parent` that takes `--nats`, so none is forgotten, except the
  * `skip` ones (`baton serve`: one gateway serves every tenant, so one tenant's user does not fit it).
+ * Every `--nats` also says in its help that NATS_URL is its default (each command reads it through
+ * `natsUrlOf`).
  */
 export function addNatsLogin(parent: Command, skip: ReadonlySet<string>): void {
   for (const command of parent.commands) {
-    if (skip.has(command.name())) continue;
-    if (command.options.some((option) => option.long === '--nats')) natsAuthOptions(command);
+    const nats = command.options.find((option) => option.long === '--nats');
+    if (nats && !nats.description.includes('NATS_URL')) nats.description += ' (default NATS_URL)';
+    if (nats && !skip.has(command.name())) natsAuthOptions(command);
     addNatsLogin(command, skip);
   }
+}
+
+/** NATS_URL, when set and not blank: the server of every command that takes `--nats`. */
+export function envNatsUrl(): string | undefined {
+  const url = process.env.NATS_URL?.trim();
+  return url ? url : undefined;
+}
+
+/** The server a command talks to: its `--nats` flag, else NATS_URL, else none. */
+export function natsUrlOf(flag: string | undefined): string | undefined {
+  const given = flag?.trim();
+  return given ? given : envNatsUrl();
+}
+
+/**
+ * A command that needs NATS: `--nats`, else NATS_URL, else a usage error whose hint is the command again
+ * with a local server's URL (`words`: the command's words after `baton`, shell-quoted).
+ */
+export function requireNatsUrl(flag: string | undefined, words: string): string {
+  const url = natsUrlOf(flag);
+  if (url !== undefined) return url;
+  throw new CliError(
+    `baton ${words.split(' ')[0]} needs a NATS server: pass --nats <url> or set NATS_URL`,
+    EXIT.USAGE,
+    `${selfCommand()} ${words} --nats nats://127.0.0.1:4222`,
+  );
 }

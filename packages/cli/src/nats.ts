@@ -47,11 +47,7 @@ export async function connectNats(
         login.hint,
       );
     }
-    throw new CliError(
-      `Cannot reach NATS at ${shown} (${reason})`,
-      EXIT.UNAVAILABLE,
-      'Start a server (for example `nats-server -js`) or pass the right --nats URL',
-    );
+    throw new CliError(`Cannot reach NATS at ${shown} (${reason})`, EXIT.UNAVAILABLE, unreachableHint(url));
   }
 }
 
@@ -105,6 +101,31 @@ function natsLogin(url: string, flags: NatsConnectFlags): Login {
       ? 'Check the user and password in the --nats URL'
       : 'The server wants a login: --nats-user and NATS_PASSWORD, or --nats-creds',
   };
+}
+
+/**
+ * For a server on this machine, the command that starts one there (with JetStream, which the durable
+ * features need); for another host, which URL was tried and where it came from.
+ */
+function unreachableHint(url: string): string {
+  let host = '';
+  let port = '4222';
+  try {
+    const parsed = new URL(
+      url
+        .split(',')[0]
+        ?.trim()
+        .replace(/^(nats|tls):/, 'http:') ?? url,
+    );
+    host = parsed.hostname;
+    if (parsed.port) port = parsed.port;
+  } catch {
+    return 'Check the --nats URL (or NATS_URL): it does not parse as nats://host:port';
+  }
+  if (host === '127.0.0.1' || host === 'localhost' || host === '::1' || host === '[::1]') {
+    return `Start a local server: nats-server -js -p ${port}`;
+  }
+  return `Check that a NATS server listens on ${host}:${port}, or pass another --nats URL (or NATS_URL)`;
 }
 
 /** `nats://user:pass@host`: nats.js logs in with what the URL carries. */

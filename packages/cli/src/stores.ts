@@ -5,7 +5,7 @@ import { type NatsBus, natsApprovals, natsJournal } from '@baton/bus';
 import { type ApprovalStore, fileApprovals, fileJournal, type RunJournal } from '@baton/core';
 import { CliError, EXIT } from './errors.js';
 import { connectNats } from './nats.js';
-import type { NatsAuthFlags } from './nats-flags.js';
+import { envNatsUrl, type NatsAuthFlags } from './nats-flags.js';
 
 /** Where `baton run --journal` and `baton resume` keep journals and approvals without NATS. */
 export const DEFAULT_STATE_DIR = '.baton';
@@ -135,10 +135,8 @@ function approvalsDirFlags(dir: string): string[] {
   return dir === DEFAULT_APPROVALS_DIR && envNatsUrl() === undefined ? [] : ['--dir', dir];
 }
 
-export function envNatsUrl(): string | undefined {
-  const url = process.env.NATS_URL?.trim();
-  return url ? url : undefined;
-}
+// One definition of the NATS_URL default for every command (nats-flags.ts).
+export { envNatsUrl };
 
 /** `word` as one shell word a person can paste: bare when it is safe, else single-quoted. */
 export function shellWord(word: string): string {

@@ -32,7 +32,7 @@ describe('baton: bad input gets a clear error and a non-zero exit, never a hang'
     expect(flag.stderr).toContain('error: --concurrency must be a positive integer (got "lots")');
     const missing = await runCli(['worker', 'writer'], { cwd });
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain("required option '--nats <url>' not specified");
+    expect(missing.stderr).toContain('baton worker needs a NATS server: pass --nats <url> or set NATS_URL');
   });
 
   it('an unreachable NATS server is exit 3 within seconds, for run, worker and agents', async () => {
@@ -71,12 +71,15 @@ describe('baton: bad input gets a clear error and a non-zero exit, never a hang'
         `export const team = pipeline({ name: 'echo-team', stages: [{ agent: echo }] });`,
       ].join('\n'),
     );
-    const ok = await runCli(['run', './echo-team.mjs', '--topic', 'hello'], { cwd });
+    const ok = await runCli(['run', './echo-team.mjs', '--topic', 'hello'], { cwd, source: true });
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/^echoed$/m);
     expect(ok.stdout).toMatch(/^echo +completed +1 +1 /m);
 
-    const nats = await runCli(['run', './echo-team.mjs', '--nats', 'nats://127.0.0.1:4222'], { cwd });
+    const nats = await runCli(['run', './echo-team.mjs', '--nats', 'nats://127.0.0.1:4222'], {
+      cwd,
+      source: true,
+    });
     expect(nats.code).toBe(2);
     expect(nats.stderr).toContain('exports a ready-made team, so --nats cannot give it remote members');
 

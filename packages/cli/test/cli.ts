@@ -1,5 +1,6 @@
-/** Runs the `baton` CLI as a child process, from its TypeScript source (always current, no build needed). */
+/** Runs the `baton` CLI as a child process: the build, or its TypeScript source (see FROM_SOURCE). */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll } from 'vitest';
@@ -7,6 +8,12 @@ import { afterAll } from 'vitest';
 export const BIN_SOURCE = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
 export const BIN_BUILT = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+/**
+ * The built CLI (`npm test` builds before it runs the suite) starts in a fraction of the time Node + tsx
+ * take to compile the sources, and the suite starts hundreds of CLI processes. BATON_TEST_CLI=source runs
+ * the sources instead, with no build, while working on the CLI; so does a checkout that was never built.
+ */
+const FROM_SOURCE = process.env.BATON_TEST_CLI === 'source' || !existsSync(BIN_BUILT);
 
 export interface CliResult {
   code: number | null;
@@ -18,6 +25,8 @@ export interface CliResult {
 export interface CliOptions {
   cwd: string;
   env?: Record<string, string | undefined>;
+  /** Run the sources with tsx (a team module that imports them needs it); `.ts` arguments imply it. */
+  source?: boolean;
   /** Kill it (and fail) after this long; default 60 s (a loaded machine starts Node and tsx slowly). */
   timeoutMs?: number;
 }
@@ -37,12 +46,18 @@ afterAll(() => {
   for (const child of running) child.kill('SIGKILL');
 });
 
+function fromSource(args: readonly string[], options: CliOptions): boolean {
+  return FROM_SOURCE || options.source === true || args.some((arg) => /\.[cm]?ts$/.test(arg));
+}
+
 export function startCli(args: readonly string[], options: CliOptions): ChildProcess {
   const env: Record<string, string | undefined> = { ...process.env, ...OFFLINE, ...options.env };
   for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
   const child = spawn(
     process.execPath,
-    ['--conditions=@baton/source', '--import', TSX, BIN_SOURCE, ...args],
+    fromSource(args, options)
+      ? ['--conditions=@baton/source', '--import', TSX, BIN_SOURCE, ...args]
+      : [BIN_BUILT, ...args],
     {
       cwd: options.cwd,
       env,

@@ -52,7 +52,8 @@ describe('baton run with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
   it('delivers one trace with invoke_workflow, invoke_agent per member, chat and execute_tool spans', async () => {
     const { code, stdout, stderr } = await runCli(['run', 'research', '--quiet'], {
       cwd,
-      env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint },
+      // JSON: this test reads the bodies as JSON (the default, protobuf, is covered in packages/telemetry).
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' },
     });
     expect(code, stderr).toBe(0);
     expect(stdout).toContain(`also sent to ${endpoint}`);

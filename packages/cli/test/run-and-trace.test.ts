@@ -27,8 +27,8 @@ describe('baton run / baton trace (offline)', () => {
     );
     expect(code, stderr).toBe(0);
 
-    // Progress (stderr): team handoffs and member tool calls, and the offline-model notice.
-    expect(stderr).toContain('offline model');
+    // Progress (stderr): team handoffs and member tool calls; the model line is printed once, in the summary.
+    expect(stderr).not.toContain('Model:');
     expect(stderr).toMatch(/\[research\] round 1: user → researcher/);
     expect(stderr).toMatch(/\[researcher\] search_corpus\(/);
     expect(stderr).toMatch(/\[research\] round 2: reviewer → writer/);

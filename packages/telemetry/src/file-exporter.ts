@@ -126,6 +126,13 @@ function indexEntry(record: SpanRecord): RunIndexEntry | undefined {
     pid: record.pid,
   };
   if (typeof status === 'string') entry.status = status;
+  entry.durationMs = record.durationMs;
+  const input = record.attributes[GenAI.USAGE_INPUT_TOKENS];
+  const output = record.attributes[GenAI.USAGE_OUTPUT_TOKENS];
+  const cost = record.attributes[BatonAttr.COST_USD];
+  if (typeof input === 'number') entry.inputTokens = input;
+  if (typeof output === 'number') entry.outputTokens = output;
+  if (typeof cost === 'number') entry.costUsd = cost;
   return entry;
 }
 

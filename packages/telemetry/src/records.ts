@@ -62,6 +62,11 @@ export interface RunIndexEntry {
   status?: string;
   startMs: number;
   pid: number;
+  /** Written by exporters since the index lines carry them; older lines lack them. */
+  durationMs?: number;
+  inputTokens?: number;
+  outputTokens?: number;
+  costUsd?: number;
 }
 
 export const runIndexEntrySchema = z.object({
@@ -73,6 +78,11 @@ export const runIndexEntrySchema = z.object({
   status: z.string().optional(),
   startMs: z.number(),
   pid: z.number().int(),
+  // Lenient: an odd figure must not hide the run from the index.
+  durationMs: z.number().optional(),
+  inputTokens: z.number().optional(),
+  outputTokens: z.number().optional(),
+  costUsd: z.number().optional(),
 });
 
 /** Where trace files go by default: `.baton/traces` in the working directory. */

@@ -46,7 +46,7 @@ export function resolveTrace(dir: string, reference: string): ResolvedTrace {
     const latest = latestRun(index);
     if (latest) return { traceId: latest.traceId, run: latest };
     throw new BatonError('INPUT_INVALID', `No runs recorded in ${dir} yet`, {
-      hint: 'Run a team first, e.g. `baton run research`',
+      hint: 'Run a team first: baton run research',
     });
   }
   const lower = ref.toLowerCase();
@@ -70,8 +70,8 @@ export function resolveTrace(dir: string, reference: string): ResolvedTrace {
   throw new BatonError('INPUT_INVALID', `No trace or run "${ref}" in ${dir}`, {
     hint:
       traces.length === 0
-        ? 'No traces are recorded there yet: run a team first, e.g. `baton run research`'
-        : `${traces.length} trace(s) recorded; the latest team run is ${latest ? `${latest.runId} (trace ${latest.traceId})` : 'unknown'}. Try \`baton trace last\`.`,
+        ? 'No traces are recorded there yet. Run a team first: baton run research'
+        : `${traces.length} trace${traces.length === 1 ? '' : 's'} recorded; the latest team run is ${latest ? `${latest.runId} (trace ${latest.traceId})` : 'unknown'}. List them: baton trace ls`,
     details: { reference: ref, dir },
   });
 }
@@ -127,4 +127,18 @@ function parseJson(line: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The recorded runs people start, newest first: every team run, and agent runs that are not a team's
+ * member (an agent served alone). `limit` caps the list.
+ */
+export function listRuns(dir: string, options: { limit?: number } = {}): RunIndexEntry[] {
+  const index = readRunIndex(dir);
+  const teamTraces = new Set(
+    index.filter((entry) => entry.kind === 'workflow').map((entry) => entry.traceId),
+  );
+  const roots = index.filter((entry) => entry.kind === 'workflow' || !teamTraces.has(entry.traceId));
+  const newestFirst = roots.sort((a, b) => b.startMs - a.startMs);
+  return options.limit === undefined ? newestFirst : newestFirst.slice(0, options.limit);
 }

@@ -71,7 +71,7 @@ describe('trace files', () => {
       expect(error).toBeInstanceOf(BatonError);
       expect((error as BatonError).code).toBe('INPUT_INVALID');
       expect((error as BatonError).message).toContain('No trace or run "no-such-run"');
-      expect((error as BatonError).hint).toContain('baton trace last');
+      expect((error as BatonError).hint).toContain('baton trace ls');
     }
     expect(() => resolveTrace(join(dir, 'empty'), 'last')).toThrow(/No runs recorded/);
   });

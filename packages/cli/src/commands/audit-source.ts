@@ -3,7 +3,7 @@ import { natsAuditSink } from '@baton/bus';
 import { BatonError, fileAuditSink } from '@baton/core';
 import { CliError, EXIT } from '../errors.js';
 import { connectNats } from '../nats.js';
-import type { NatsAuthFlags } from '../nats-flags.js';
+import { envNatsUrl, type NatsAuthFlags } from '../nats-flags.js';
 
 export interface AuditSourceFlags extends NatsAuthFlags {
   nats?: string;
@@ -24,7 +24,8 @@ export async function readAuditSource(
   source: string | undefined,
   flags: AuditSourceFlags,
 ): Promise<{ raw: unknown[]; name: string }> {
-  const url = flags.nats ?? (source !== undefined && isNatsUrl(source) ? source : undefined);
+  // NATS_URL stands in for --nats only when no source is given: a file argument always means the file.
+  const url = flags.nats ?? (source !== undefined ? (isNatsUrl(source) ? source : undefined) : envNatsUrl());
   if (url !== undefined) {
     if (source !== undefined && !isNatsUrl(source)) {
       throw new CliError(`Give a file or --nats, not both (got "${source}" and --nats ${url})`, EXIT.USAGE);
@@ -46,7 +47,10 @@ export async function readAuditSource(
     }
   }
   if (source === undefined) {
-    throw new CliError('Which audit log? Give a file, or --nats <url> for the stream', EXIT.USAGE);
+    throw new CliError(
+      'Which audit log? Give a file, or --nats <url> (or NATS_URL) for the stream',
+      EXIT.USAGE,
+    );
   }
   if (!existsSync(source)) throw new CliError(`No audit log at ${source}`, EXIT.USAGE);
   return { raw: await fileAuditSink({ path: source }).readRaw(), name: source };

@@ -3,7 +3,6 @@ import { BatonError, EventHub, type JournalRecordOf } from '@baton/core';
 import {
   DEFAULT_TEAM_TIMEOUT_MS,
   formatTeamResult,
-  modelSetup,
   remoteMembers,
   TEAM_NAMES,
   type TeamOptions,
@@ -20,6 +19,7 @@ import type { NatsAuthFlags } from '../nats-flags.js';
 import { showProgress } from '../progress.js';
 import { type DurableStores, durableStores, envNatsUrl, shellCommand } from '../stores.js';
 import { requireWorkers } from './run.js';
+import { flushTracingAndExit, modelLine } from './run-summary.js';
 
 export interface ResumeFlags extends NatsAuthFlags {
   nats?: string;
@@ -58,6 +58,7 @@ export async function resumeCommand(runId: string, flags: ResumeFlags, io: Io): 
   const stop = new AbortController();
   const waiting: WaitInterrupt = {};
   let interrupts = 0;
+  let tracingReady: Promise<Tracing> | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     if (waiting.controller) {
       io.err(`${signal}: stopped waiting for decisions`);
@@ -65,17 +66,21 @@ export async function resumeCommand(runId: string, flags: ResumeFlags, io: Io): 
       return;
     }
     interrupts++;
-    if (interrupts > 1) process.exit(130);
+    // Quitting at once still hands the spans that ended to the exporters, for a second at most.
+    if (interrupts > 1) flushTracingAndExit(tracingReady, 130);
     io.err(`${signal}: stopping the team (again to quit at once)…`);
     stop.abort(new BatonError('ABORTED', `interrupted by ${signal}`));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const tracingReady = import('@baton/telemetry').then(({ startTracing }) =>
+    const starting = import('@baton/telemetry').then(({ startTracing }) =>
       startTracing({ serviceName: 'baton-cli' }),
     );
-    tracingReady.catch(() => {});
+    tracingReady = starting;
+    starting.catch(() => {});
+    // The flush is the last cleanup step, whatever way the command ends.
+    cleanup.push(() => starting.then((tracing) => tracing.shutdown()));
     let bus: NatsBus | undefined;
     let stores: DurableStores;
     if (url) {
@@ -114,8 +119,7 @@ export async function resumeCommand(runId: string, flags: ResumeFlags, io: Io): 
     const options: TeamOptions = { timeoutMs: flags.timeout ?? DEFAULT_TEAM_TIMEOUT_MS };
     if (bus) options.members = remoteMembers(bus, flags.namespace ? { namespace: flags.namespace } : {});
     const loaded = await loadTeam(reference, options);
-    const tracing: Tracing = await tracingReady;
-    cleanup.push(() => tracing.shutdown());
+    const tracing: Tracing = await starting;
     const finished = entries.some((entry) => entry.record.type === 'run.finished');
     // A finished run only reads its recorded result: no member runs, so it needs no worker.
     if (bus && url && !finished) {
@@ -128,16 +132,12 @@ export async function resumeCommand(runId: string, flags: ResumeFlags, io: Io): 
         stop.signal,
       );
     }
-    const model = bus
-      ? 'Model: chosen by each worker (its environment decides: a real provider, or the offline model)'
-      : modelSetup().line;
     if (!quiet) {
       io.err(
         finished
           ? `Run ${runId} had finished already: its recorded result follows (nothing runs again).`
           : `Resuming run ${runId} of team ${loaded.team.name} (journaled: ${stores.describe})`,
       );
-      if (!finished) io.err(model);
     }
     const events = new EventHub<TeamRunEvent>();
     const stopProgress = quiet
@@ -186,6 +186,8 @@ export async function resumeCommand(runId: string, flags: ResumeFlags, io: Io): 
     if (flags.json) {
       io.out(JSON.stringify({ ...result, report: teamReport(result) }, null, 2));
     } else {
+      // One model line, after the run: the models the members really called (over NATS, the workers').
+      const model = modelLine(tracing.modelsUsed(), bus !== undefined);
       io.out(formatTeamResult(result, { model, traceHint: `${selfCommand()} trace ${result.traceId}` }));
       io.out(`Run: ${result.runId} (journaled: ${stores.describe})`);
     }
@@ -204,6 +206,6 @@ async function unknownRun(runId: string, stores: DurableStores): Promise<CliErro
     EXIT.USAGE,
     recent.length > 0
       ? `Recent runs there: ${recent.join(', ')}`
-      : 'Start one with `baton run <team> --journal` (add the --nats/--dir the run used)',
+      : `Start one: ${selfCommand()} ${shellCommand(['run', 'research', '--journal', ...stores.resumeFlags])}`,
   );
 }

@@ -5,7 +5,6 @@ import {
   DEFAULT_TEAM_TIMEOUT_MS,
   DEFAULT_TOPIC,
   formatTeamResult,
-  modelSetup,
   remoteMembers,
   type TeamOptions,
   type TeamRunEvent,
@@ -17,13 +16,15 @@ import { CliError, EXIT } from '../errors.js';
 import { type Io, selfCommand } from '../io.js';
 import { loadTeam } from '../load-team.js';
 import { connectNats } from '../nats.js';
-import type { NatsAuthFlags } from '../nats-flags.js';
+import { type NatsAuthFlags, natsUrlOf } from '../nats-flags.js';
 import { showProgress } from '../progress.js';
 import { type DurableStores, durableStores, newRunId, shellCommand } from '../stores.js';
+import { flushTracingAndExit, modelLine, tracingLine } from './run-summary.js';
 
 export interface RunFlags extends NatsAuthFlags {
   topic?: string;
-  nats?: string;
+  /** Default NATS_URL; `false` (`--no-nats`) runs every member in this process whatever NATS_URL says. */
+  nats?: string | false;
   namespace?: string;
   json?: boolean;
   quiet?: boolean;
@@ -53,13 +54,16 @@ export interface RunFlags extends NatsAuthFlags {
  */
 export async function runCommand(reference: string, flags: RunFlags, io: Io): Promise<number> {
   const topic = flags.topic?.trim() || DEFAULT_TOPIC;
-  if (flags.namespace && !flags.nats) throw new CliError('--namespace only applies with --nats', EXIT.USAGE);
-  checkJournalFlags(flags);
+  const nats = flags.nats === false ? undefined : natsUrlOf(flags.nats);
+  if (flags.namespace && !nats)
+    throw new CliError('--namespace only applies with --nats (or NATS_URL)', EXIT.USAGE);
+  checkJournalFlags(flags, nats, reference);
   const quiet = flags.quiet === true || flags.json === true;
   const cleanup: (() => Promise<void>)[] = [];
   const stop = new AbortController();
   const waiting: WaitInterrupt = {};
   let interrupts = 0;
+  let tracingReady: Promise<Tracing> | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     if (waiting.controller) {
       io.err(`${signal}: stopped waiting for decisions`);
@@ -67,49 +71,52 @@ export async function runCommand(reference: string, flags: RunFlags, io: Io): Pr
       return;
     }
     interrupts++;
-    if (interrupts > 1) process.exit(130);
+    // Quitting at once still hands the spans that ended to the exporters, for a second at most.
+    if (interrupts > 1) flushTracingAndExit(tracingReady, 130);
     io.err(`${signal}: stopping the team (again to quit at once)…`);
     stop.abort(new BatonError('ABORTED', `interrupted by ${signal}`));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    // Tracing loads the OpenTelemetry SDK; start it while the team is being resolved.
-    const tracingReady = import('@baton/telemetry').then(({ startTracing }) =>
+    // Tracing loads the OpenTelemetry SDK; start it while the team is being resolved. Its flush is the
+    // last cleanup step, whatever way the command ends.
+    const starting = import('@baton/telemetry').then(({ startTracing }) =>
       startTracing({ serviceName: 'baton-cli' }),
     );
-    tracingReady.catch(() => {});
+    tracingReady = starting;
+    starting.catch(() => {});
+    cleanup.push(() => starting.then((tracing) => tracing.shutdown()));
     let bus: NatsBus | undefined;
     const options: TeamOptions = { timeoutMs: flags.timeout ?? DEFAULT_TEAM_TIMEOUT_MS };
     if (flags.planner) {
-      if (flags.nats)
-        throw new CliError('--planner applies to local members; over NATS each worker decides', EXIT.USAGE);
+      if (nats)
+        throw new CliError(
+          '--planner applies to local members; over NATS each worker decides',
+          EXIT.USAGE,
+          `${selfCommand()} ${shellCommand(['run', reference, '--no-nats', '--planner', flags.planner])}`,
+        );
       options.planner = flags.planner;
     }
-    if (flags.nats) {
-      bus = await connectNats(flags.nats, `baton-cli-${process.pid}`, flags);
+    if (nats) {
+      bus = await connectNats(nats, `baton-cli-${process.pid}`, flags);
       const connected = bus;
       cleanup.push(() => connected.close());
       options.members = remoteMembers(bus, { ...(flags.namespace ? { namespace: flags.namespace } : {}) });
     }
     const loaded = await loadTeam(reference, options);
-    const tracing: Tracing = await tracingReady;
-    cleanup.push(() => tracing.shutdown());
-    if (bus && flags.nats) {
+    const tracing: Tracing = await starting;
+    if (bus && nats) {
       await requireWorkers(
         bus,
         loaded.members,
-        flags.nats,
+        nats,
         flags.namespace,
         flags.waitWorkers ?? 5_000,
         stop.signal,
       );
     }
 
-    const model = flags.nats
-      ? 'Model: chosen by each worker (its environment decides: a real provider, or the offline model)'
-      : modelSetup().line;
-    if (!quiet) io.err(model);
     const events = new EventHub<TeamRunEvent>();
     const stopProgress = quiet
       ? () => {}
@@ -121,7 +128,7 @@ export async function runCommand(reference: string, flags: RunFlags, io: Io): Pr
       if (flags.journal) {
         stores = durableStores({
           ...(bus ? { bus } : {}),
-          ...(flags.nats ? { url: flags.nats } : {}),
+          ...(nats ? { url: nats } : {}),
           ...(flags.namespace ? { namespace: flags.namespace } : {}),
           ...(flags.dir ? { dir: flags.dir } : {}),
         });
@@ -164,10 +171,10 @@ export async function runCommand(reference: string, flags: RunFlags, io: Io): Pr
     if (flags.json) {
       io.out(JSON.stringify({ ...result, report: teamReport(result) }, null, 2));
     } else {
+      // One model line, after the run: the models the members really called (over NATS, the workers').
+      const model = modelLine(tracing.modelsUsed(), nats !== undefined);
       io.out(formatTeamResult(result, { model, traceHint: `${selfCommand()} trace ${result.traceId}` }));
-      io.out(
-        `Trace files: ${tracing.dir}${tracing.otlp ? ` (also sent to ${process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT})` : ''}`,
-      );
+      io.out(tracingLine(tracing));
       if (stores) io.out(`Run: ${result.runId} (journaled: ${stores.describe})`);
     }
     return result.status === 'completed' ? EXIT.OK : EXIT.NOT_COMPLETED;
@@ -179,7 +186,7 @@ export async function runCommand(reference: string, flags: RunFlags, io: Io): Pr
 }
 
 /** The durability flags only mean something with `--journal`, and `--dir` only without `--nats`. */
-function checkJournalFlags(flags: RunFlags): void {
+function checkJournalFlags(flags: RunFlags, nats: string | undefined, reference: string): void {
   if (!flags.journal) {
     const given = [
       flags.wait === false ? '--no-wait' : undefined,
@@ -194,8 +201,14 @@ function checkJournalFlags(flags: RunFlags): void {
       );
     return;
   }
-  if (flags.dir !== undefined && flags.nats) {
-    throw new CliError('--dir is for files: with --nats the journal and approvals are on NATS', EXIT.USAGE);
+  if (flags.dir !== undefined && nats) {
+    throw new CliError(
+      `--dir is for files: with --nats${flags.nats ? '' : ' (NATS_URL)'} the journal and approvals are on NATS`,
+      EXIT.USAGE,
+      flags.nats
+        ? undefined
+        : `${selfCommand()} ${shellCommand(['run', reference, '--no-nats', '--journal', '--dir', flags.dir])}`,
+    );
   }
 }
 
@@ -216,10 +229,13 @@ export async function requireWorkers(
   if (signal.aborted) throw new CliError('Interrupted while waiting for the workers', EXIT.NOT_COMPLETED);
   const missing = members.filter((_, index) => waits[index]?.status === 'rejected');
   if (missing.length === 0) return;
-  const ns = namespace ? ` --namespace ${namespace}` : '';
+  const ns = namespace ? ['--namespace', namespace] : [];
+  const start = missing.map(
+    (name) => `  ${selfCommand()} ${shellCommand(['worker', name, '--nats', url, ...ns])}`,
+  );
   throw new CliError(
     `No worker for ${missing.join(', ')} on ${url}${namespace ? ` (namespace ${namespace})` : ''} after ${waitMs / 1000} s`,
     EXIT.UNAVAILABLE,
-    `Start them: ${missing.map((name) => `${selfCommand()} worker ${name} --nats ${url}${ns}`).join('  ;  ')}`,
+    `Start ${missing.length === 1 ? 'it' : 'each in a terminal of its own'}:\n${start.join('\n')}`,
   );
 }

@@ -51,6 +51,8 @@ export const BatonAttr = {
   USER_ID: 'baton.user.id',
   TENANT_ID: 'baton.tenant.id',
   TEAM: 'baton.team',
+  /** The agent's or team's bundle hash (`sha256:...`): the version that ran. */
+  BUNDLE: 'baton.bundle',
   STOP_REASON: 'baton.stop_reason',
   ROUNDS: 'baton.rounds',
   /** On a `chat` span: tokens of the whole transcript, and of what the context pipeline sent instead. */
