@@ -7,7 +7,7 @@
  * Flags (for development; anything below the full protocol writes bench/results/partial.json):
  *   --quick            500 runs × 3 repetitions, 200 concurrent runs
  *   --only a,b         measure only these: baton, guards, floor, openaiAgents, langgraph, mastra, bus, durable,
- *                      memory, server, planning
+ *                      memory, server, planning, metrics
  *   --runs N --reps N --concurrent N --warmup N --out FILE
  */
 import { execFileSync } from 'node:child_process';
@@ -22,6 +22,7 @@ import { measureTargets, type Target } from './measure.js';
 import { formatMemory } from './memory/format.js';
 import { formatRecall } from './memory/recall-format.js';
 import { measureMemoryTarget, recordMemoryInLatest } from './memory/target.js';
+import { formatMetrics, measureMetricsTarget, recordMetricsInLatest } from './metrics/target.js';
 import { ensurePeersInstalled, installedPeerVersion, PEERS } from './peers.js';
 import { formatPlanning, measurePlanningTarget, recordPlanningInLatest } from './planning/target.js';
 import {
@@ -55,6 +56,7 @@ const TARGETS = [
   'memory',
   'server',
   'planning',
+  'metrics',
 ] as const;
 type TargetKey = (typeof TARGETS)[number];
 
@@ -182,6 +184,10 @@ async function main(): Promise<void> {
   const server = only.has('server') ? await measureServerTarget(CHILD_ENV) : { error: NOT_MEASURED };
   // ReAct against plan-and-execute on the same ten tasks (issue 14): planning.
   const planning = only.has('planning') ? await measurePlanningTarget(CHILD_ENV) : { error: NOT_MEASURED };
+  // Per-step cost of recording metrics with a real MeterProvider vs none (issue 16): metrics.overheadUs.
+  const metricsFigures = only.has('metrics')
+    ? await measureMetricsTarget(CHILD_ENV, config.runsPerRepetition < 5_000)
+    : { error: NOT_MEASURED };
 
   const guardOverheadUs = only.has('guards')
     ? guardOverhead(baton, guarded, peers, await guardBreakdown(), await observeGuardChecks())
@@ -229,6 +235,7 @@ async function main(): Promise<void> {
     memory,
     server,
     planning,
+    metrics: metricsFigures,
   };
 
   const file = out ?? `${RESULTS}${fullProtocol && only.size === TARGETS.length ? 'latest' : 'partial'}.json`;
@@ -236,6 +243,7 @@ async function main(): Promise<void> {
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   recordMemoryInLatest(`${RESULTS}latest.json`, file, memory);
   recordPlanningInLatest(`${RESULTS}latest.json`, file, planning);
+  recordMetricsInLatest(`${RESULTS}latest.json`, file, metricsFigures);
 
   console.log('');
   console.log(
@@ -258,6 +266,7 @@ async function main(): Promise<void> {
   console.log(`\n${formatRecall((memory as { recall?: unknown }).recall)}`);
   console.log(`\n${formatServer(server)}`);
   console.log(`\n${formatPlanning(planning)}`);
+  console.log(`\n${formatMetrics(metricsFigures)}`);
   console.log(`\nwrote ${file} (${results.meta.durationSeconds} s)`);
   // The figures are written either way; a Baton that cannot run the workload is a failure worth an exit code.
   if ('error' in baton && only.has('baton')) process.exitCode = 1;

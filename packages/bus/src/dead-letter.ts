@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { decodeUtf8, encodeUtf8, exceedsBytes } from './bytes.js';
 import { exceedsJsonDepth } from './depth.js';
 import { MAX_ENVELOPE_DEPTH } from './envelope.js';
+import { countDeadLetter } from './metrics.js';
 import { quote, truncate } from './quote.js';
 import { resolveNamespace, subjects } from './subjects.js';
 import type { Bus, BusHeaders, BusSubscription } from './transport/types.js';
@@ -201,6 +202,7 @@ function cutText(text: string, length: number): string {
 /** Publishes a dead letter; a bus that cannot take it reports to stderr rather than losing it silently. */
 export function publishDeadLetter(bus: Bus, letter: DeadLetter): void {
   const subject = subjects.deadLetter(letter.namespace, letter.agent);
+  countDeadLetter(letter.agent, letter.error.code);
   try {
     bus.publish(subject, serializeDeadLetter(letter, bus.maxPayload));
   } catch (error) {

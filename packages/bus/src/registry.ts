@@ -30,6 +30,8 @@ export interface AgentInfo {
   startedAt: number;
   /** When this announcement was made (epoch ms). */
   at: number;
+  /** The bundle hash (`sha256:...`) of what this worker serves: the version of its behaviour. */
+  bundle?: string;
 }
 
 export const agentInfoSchema = z.object({
@@ -48,6 +50,7 @@ export const agentInfoSchema = z.object({
   killed: z.boolean(),
   startedAt: z.number(),
   at: z.number(),
+  bundle: z.string().optional(),
 });
 
 export function heartbeatEnvelope(info: AgentInfo, correlationId?: string): Envelope<AgentInfo> {

@@ -32,8 +32,9 @@ describe('baton worker + baton agents + baton run --nats, on a real nats-server'
     const { code, stdout, stderr } = await runCli(['agents', '--nats', nats.url], { cwd });
     expect(code, stderr).toBe(0);
     expect(stdout).toContain(`Workers on ${nats.url} (namespace default):`);
-    expect(stdout).toMatch(/^agent +contract +instances +in flight +queued +load +mode$/m);
-    expect(stdout).toMatch(/^researcher +research\.topic@1 +1 +0 +0 +0% +core$/m);
+    expect(stdout).toMatch(/^agent +contract +instances +in flight +queued +load +mode +bundle$/m);
+    // The bundle each worker serves (issue 16), its hash shortened.
+    expect(stdout).toMatch(/^researcher +research\.topic@1 +1 +0 +0 +0% +core +sha256:[0-9a-f]{12}$/m);
     expect(stdout).toMatch(/^writer +write\.draft@1 +1 /m);
     expect(stdout).toMatch(/^reviewer +review\.draft@1 +1 /m);
 
@@ -51,7 +52,7 @@ describe('baton worker + baton agents + baton run --nats, on a real nats-server'
     expect(code, stderr).toBe(0);
     // The remote runs' events were forwarded to the CLI's progress.
     expect(stderr).toMatch(/\[researcher\] search_corpus\(/);
-    expect(stderr).toContain('Model: chosen by each worker');
+    expect(stdout).toContain('Model: chosen by each worker');
     expect(stdout).toMatch(/Citations: \d+, all resolve to corpus documents/);
     expect(stdout).toMatch(/^writer +completed +2 /m);
     const traceId = /^Trace: ([0-9a-f]{32})/m.exec(stdout)?.[1] as string;
@@ -87,7 +88,7 @@ describe('baton worker + baton agents + baton run --nats, on a real nats-server'
       `error: No worker for researcher, writer, reviewer on ${nats.url} (namespace nobody-here)`,
     );
     expect(stderr).toMatch(
-      /hint: Start them: .* worker researcher --nats nats:\/\/127\.0\.0\.1:\d+ --namespace nobody-here/,
+      /hint: Start each in a terminal of its own:\n {2}.* worker researcher --nats nats:\/\/127\.0\.0\.1:\d+ --namespace nobody-here\n/,
     );
   });
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { NatsBus } from '@baton/bus';
-import { BatonError } from '@baton/core';
+import { BatonError, type MetricsScrape } from '@baton/core';
 import type { Hono } from 'hono';
 import { createApp } from './app.js';
 import type { GatewayEnv } from './auth.js';
@@ -13,6 +13,7 @@ import {
   type ServeConfig,
   type ServeConfigInput,
 } from './config.js';
+import { metricsRoute } from './routes/metrics.js';
 import { type Dispatcher, localDispatcher, natsDispatcher } from './runs/dispatch.js';
 import { Executor, type TenantStores } from './runs/executor.js';
 import { natsRunStore } from './runs/nats-store.js';
@@ -38,6 +39,8 @@ export interface GatewayOptions {
   jobAckWaitMs?: number;
   /** Where the gateway reports failures it cannot return to a client (default stderr). */
   log?: (line: string) => void;
+  /** Serve these metrics at `GET /metrics` (see `startMetrics({ scrape: true })` in @baton/telemetry). */
+  metrics?: MetricsScrape;
 }
 
 export interface Gateway {
@@ -113,6 +116,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     config,
     keys,
     catalogue,
+    ...(bus ? { bus } : {}),
     store,
     stores,
     executor,
@@ -125,6 +129,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     },
   };
   const app = createApp(services, log);
+  if (options.metrics) metricsRoute(app, options.metrics);
 
   let closing: Promise<void> | undefined;
   return {

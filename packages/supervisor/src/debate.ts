@@ -1,5 +1,6 @@
 import { type AgentLike, BatonError, defineHandoff } from '@baton/core';
 import { z } from 'zod';
+import { cachedTeamBundle } from './bundle.js';
 import { memberShape, openTeamJournal, teamShape } from './team-journal.js';
 import { type Member, TeamRun } from './team-run.js';
 import type { StopReason, Team, TeamConfig, TeamResult, TeamRunOptions } from './types.js';
@@ -104,16 +105,22 @@ export function debate(config: DebateConfig): Team<string | { task: string }, un
     judge: judge ? memberShape(judge.agent) : null,
     maxRounds: config.maxRounds,
   });
+  const bundle = cachedTeamBundle(config.name, shape, () => [
+    generator.agent,
+    ...critics.map((critic) => critic.agent),
+    ...(judge ? [judge.agent] : []),
+  ]);
   return {
     kind: 'team',
     name: config.name,
     description:
       config.description ?? `Debate: ${generator.name} vs ${critics.map((c) => c.name).join(', ')}`,
     members: [generator.name, ...critics.map((c) => c.name), ...(judge ? [judge.name] : [])],
+    bundle,
     async run(given, options: TeamRunOptions = {}): Promise<TeamResult<unknown>> {
       // The debate enforces its own round limit (with its own stop message), so the generic cap is off.
       const { maxRounds: _ownLimit, ...teamConfig } = config;
-      const opened = await openTeamJournal(teamConfig, options, given, shape);
+      const opened = await openTeamJournal(teamConfig, options, given, shape, bundle);
       if (opened.finished) return opened.finished;
       const input = opened.input as string | { task: string };
       const task = typeof input === 'string' ? input : input.task;

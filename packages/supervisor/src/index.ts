@@ -1,3 +1,4 @@
+export { cachedTeamBundle, type MemberBundle, memberBundleOf, teamBundle, teamBundleOf } from './bundle.js';
 export {
   type Critique,
   critiqueSchema,

@@ -1,4 +1,5 @@
 import { type AgentLike, BatonError, type HandoffContract } from '@baton/core';
+import { cachedTeamBundle } from './bundle.js';
 import { fitToTokens } from './fit.js';
 import { memberShape, openTeamJournal, teamShape } from './team-journal.js';
 import { type Member, TeamRun } from './team-run.js';
@@ -71,13 +72,15 @@ export function pipeline<I = unknown, O = unknown>(config: PipelineConfig<I, O>)
     contextTokens,
   });
 
+  const bundle = cachedTeamBundle(config.name, shape, () => stages.map((stage) => stage.agent));
   return {
     kind: 'team',
     name: config.name,
     description: config.description ?? `Pipeline ${names.join(' → ')}`,
     members: names,
+    bundle,
     async run(given: I, options: TeamRunOptions = {}): Promise<TeamResult<O>> {
-      const opened = await openTeamJournal(config, options, given, shape);
+      const opened = await openTeamJournal(config, options, given, shape, bundle);
       if (opened.finished) return opened.finished as TeamResult<O>;
       const input = opened.input as I;
       const team = new TeamRun(config, options, input, opened);

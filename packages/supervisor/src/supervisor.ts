@@ -12,6 +12,7 @@ import {
   wrapUntrusted,
 } from '@baton/core';
 import { z } from 'zod';
+import { cachedTeamBundle } from './bundle.js';
 import { fitToTokens } from './fit.js';
 import { ProgressLedger } from './ledger.js';
 import { memberRunIdOf, memberShape, openTeamJournal, teamShape } from './team-journal.js';
@@ -82,14 +83,19 @@ export function supervisor<O = string>(config: SupervisorConfig<O>): Team<string
     synthesisTokens: config.synthesisTokens ?? 6_000,
   });
 
+  const bundle = cachedTeamBundle(config.name, shape, () => [
+    config.manager,
+    ...workers.map((worker) => worker.agent),
+  ]);
   return {
     kind: 'team',
     name: config.name,
     description:
       config.description ?? `Supervisor ${config.manager.name} over ${workers.map((w) => w.name).join(', ')}`,
     members: [config.manager.name, ...workers.map((worker) => worker.name)],
+    bundle,
     async run(given: string, options: TeamRunOptions = {}): Promise<TeamResult<O>> {
-      const opened = await openTeamJournal(config, options, given, shape);
+      const opened = await openTeamJournal(config, options, given, shape, bundle);
       if (opened.finished) return opened.finished as TeamResult<O>;
       const task = opened.input as string;
       const team = new TeamRun(config, options, task, opened);

@@ -3,6 +3,7 @@ import {
   type AgentLike,
   agentConfigHash,
   BatonError,
+  type Bundle,
   hashConfig,
   isAgent,
   isHandoffContract,
@@ -23,6 +24,8 @@ export interface OpenedTeam {
   input: unknown;
   /** The team already finished: its recorded result (nothing runs again). */
   finished?: TeamResult;
+  /** The team's bundle hash, when the team knows its bundle. */
+  bundle?: string;
 }
 
 /**
@@ -35,8 +38,23 @@ export async function openTeamJournal(
   options: TeamRunOptions,
   input: unknown,
   describe: () => unknown,
+  bundleOf?: () => Bundle,
 ): Promise<OpenedTeam> {
   const runId = options.runId ?? randomUUID();
+  const bundle = bundleOf?.().hash;
+  const opened = await openJournal(config, options, input, describe, runId, bundle);
+  if (bundle !== undefined) opened.bundle = bundle;
+  return opened;
+}
+
+async function openJournal(
+  config: TeamConfig,
+  options: TeamRunOptions,
+  input: unknown,
+  describe: () => unknown,
+  runId: string,
+  bundle: string | undefined,
+): Promise<OpenedTeam> {
   if (!options.journal) return { runId, session: undefined, input };
   let session: JournalSession;
   try {
@@ -74,6 +92,7 @@ export async function openTeamJournal(
       kind: 'team',
       name: config.name,
       configHash: hash,
+      ...(bundle !== undefined ? { bundle } : {}),
       input,
     });
   } catch (error) {

@@ -19,11 +19,13 @@ import {
   type JournalRecord,
   type JournalSession,
   type LongTimer,
+  packageVersion,
   type RunResult,
   runGuards,
   setLongTimeout,
   spentOf,
   withoutToolResults,
+  withTeam,
 } from '@baton/core';
 import {
   type Context,
@@ -42,6 +44,7 @@ import {
   withCancelGrace,
 } from './member-call.js';
 import { recordInvocation, sumUnpriced } from './member-reports.js';
+import { recordTeamEnd } from './metrics.js';
 import { memberPreviews } from './previews.js';
 import { statusOf } from './status.js';
 import { isFinal, memberRunIdOf, recordedMemberResult } from './team-journal.js';
@@ -57,7 +60,10 @@ import type {
   TeamRunOptions,
 } from './types.js';
 
-const defaultTracer: Tracer = trace.getTracer('@baton/supervisor', '0.1.0');
+const defaultTracer: Tracer = trace.getTracer(
+  '@baton/supervisor',
+  packageVersion(import.meta.url, '../package.json'),
+);
 
 export interface Member<I = unknown, O = unknown> {
   name: string;
@@ -124,12 +130,14 @@ export class TeamRun {
   private readonly visited = new Set<string>();
   /** Local members' journal sessions, made durable with the team's own end. */
   private readonly journalBatch = new JournalBatch();
+  /** The team's bundle hash: on its span, its result and its metrics. */
+  private readonly bundle: string | undefined;
 
   constructor(
     readonly config: TeamConfig,
     options: TeamRunOptions,
     input: unknown,
-    journal?: { runId: string; session: JournalSession | undefined; failure?: BatonError },
+    journal?: { runId: string; session: JournalSession | undefined; failure?: BatonError; bundle?: string },
   ) {
     // A team started from inside a running member's tool draws from that member's lease and stops with it.
     this.options = inheritRunScope(options);
@@ -148,8 +156,12 @@ export class TeamRun {
       [GenAI.OPERATION_NAME]: GenAIOperation.INVOKE_WORKFLOW,
       [BatonAttr.TEAM]: config.name,
       [BatonAttr.RUN_ID]: this.runId,
+      ...(options.sessionId ? { [GenAI.CONVERSATION_ID]: options.sessionId } : {}),
     });
-    this.workflowContext = trace.setSpan(parent, this.span);
+    this.bundle = journal?.bundle;
+    if (this.bundle !== undefined) this.span.setAttribute(BatonAttr.BUNDLE, this.bundle);
+    // Members' runs carry the team on their metrics.
+    this.workflowContext = withTeam(trace.setSpan(parent, this.span), config.name);
     if (options.signal?.aborted) this.onCallerAbort();
     else options.signal?.addEventListener('abort', this.onCallerAbort, { once: true });
     // An exhausted ledger stops members mid-run too, not only the next handoff.
@@ -449,6 +461,7 @@ export class TeamRun {
       budget: { limits: { ...this.ledger.limits }, used: { ...this.ledger.used } },
     };
     if (unpriced) result.unpriced = unpriced;
+    if (this.bundle !== undefined) result.bundle = this.bundle;
     if (extra?.plan) result.plan = extra.plan;
     if (status === 'awaiting_approval') result.pending = [...this.pending];
     if (this.previews.length > 0) {
@@ -475,6 +488,7 @@ export class TeamRun {
     if (status !== 'completed')
       this.span.setStatus({ code: SpanStatusCode.ERROR, message: stopReason.message });
     this.span.end();
+    recordTeamEnd(result, (this.options as { tenantId?: string }).tenantId, this.bundle);
     this.options.events?.emit({
       type: 'team.end',
       team: this.config.name,
@@ -627,7 +641,8 @@ export class TeamRun {
       ...(extra.from !== 'user' ? { inputFrom: extra.from } : {}),
       budget: this.ledger,
       parentRunId: this.runId,
-      tracer: this.tracer,
+      // A caller's tracer goes down to the members; otherwise each package's own (its instrumentation scope).
+      ...(options.tracer ? { tracer: options.tracer } : {}),
       traceContext,
       ...(options.events ? { events: options.events } : {}),
       ...(options.userId ? { userId: options.userId } : {}),

@@ -3,6 +3,7 @@ import type {
   Budget,
   BudgetLimits,
   BudgetUsage,
+  Bundle,
   CallPreview,
   EventHub,
   Guardrails,
@@ -150,6 +151,8 @@ export interface TeamResult<O = unknown> {
   traceId: string;
   /** The `invoke_workflow` span. */
   spanId: string;
+  /** The team's bundle hash (`sha256:...`): the version of the team that ran. */
+  bundle?: string;
 }
 
 export type TeamEvent =
@@ -225,5 +228,7 @@ export interface Team<I = unknown, O = unknown> {
   readonly name: string;
   readonly description: string;
   readonly members: readonly string[];
+  /** The team's bundle: its topology and every member's bundle, hashed (see `teamBundle`). */
+  readonly bundle?: () => Bundle;
   run(input: I, options?: TeamRunOptions): Promise<TeamResult<O>>;
 }

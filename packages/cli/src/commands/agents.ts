@@ -1,12 +1,14 @@
 import { type AgentInfo, listAgents } from '@baton/bus';
+import { shortBundle } from '@baton/core';
 import { renderTable } from '@baton/teams';
 import type { Io } from '../io.js';
 import { selfCommand } from '../io.js';
 import { connectNats } from '../nats.js';
-import type { NatsAuthFlags } from '../nats-flags.js';
+import { type NatsAuthFlags, requireNatsUrl } from '../nats-flags.js';
 
 export interface AgentsFlags extends NatsAuthFlags {
-  nats: string;
+  /** Default NATS_URL. */
+  nats?: string;
   namespace?: string;
   json?: boolean;
   /** How long to collect answers, ms. */
@@ -25,11 +27,14 @@ export interface AgentSummary {
   load: number;
   durable: boolean;
   killed: number;
+  /** The bundle hashes its instances serve (more than one while a new version rolls out). */
+  bundles: string[];
 }
 
 /** `baton agents`: the workers on the bus, from the registry (name, contract, instances, load). */
 export async function agentsCommand(flags: AgentsFlags, io: Io): Promise<number> {
-  const bus = await connectNats(flags.nats, `baton-cli-${process.pid}`, flags);
+  const url = requireNatsUrl(flags.nats, 'agents');
+  const bus = await connectNats(url, `baton-cli-${process.pid}`, flags);
   try {
     const found = await listAgents(bus, {
       ...(flags.namespace ? { namespace: flags.namespace } : {}),
@@ -40,10 +45,12 @@ export async function agentsCommand(flags: AgentsFlags, io: Io): Promise<number>
       io.out(JSON.stringify({ namespace: flags.namespace ?? 'default', agents, instances: found }, null, 2));
       return 0;
     }
-    const where = `${flags.nats} (namespace ${flags.namespace ?? 'default'})`;
+    const where = `${url} (namespace ${flags.namespace ?? 'default'})`;
     if (agents.length === 0) {
       io.out(`No workers on ${where}.`);
-      io.out(`Start one: ${selfCommand()} worker researcher --nats ${flags.nats}`);
+      io.out(
+        `Start one: ${selfCommand()} worker researcher --nats ${url}${flags.namespace ? ` --namespace ${flags.namespace}` : ''}`,
+      );
       return 0;
     }
     io.out(`Workers on ${where}:`);
@@ -58,6 +65,7 @@ export async function agentsCommand(flags: AgentsFlags, io: Io): Promise<number>
           { header: 'queued', align: 'right' },
           { header: 'load', align: 'right' },
           { header: 'mode' },
+          { header: 'bundle' },
         ],
         agents.map((agent) => [
           agent.name,
@@ -67,6 +75,7 @@ export async function agentsCommand(flags: AgentsFlags, io: Io): Promise<number>
           String(agent.queued),
           `${Math.round(agent.load * 100)}%`,
           `${agent.durable ? 'durable' : 'core'}${agent.killed > 0 ? `, ${agent.killed} killed` : ''}`,
+          agent.bundles.map((hash) => shortBundle(hash)).join(', ') || '-',
         ]),
       ),
     );
@@ -89,6 +98,7 @@ export function summarize(instances: readonly AgentInfo[]): AgentSummary[] {
       load: 0,
       durable: false,
       killed: 0,
+      bundles: [],
     };
     summary.instances++;
     summary.inFlight += info.inFlight;
@@ -96,6 +106,7 @@ export function summarize(instances: readonly AgentInfo[]): AgentSummary[] {
     summary.concurrency += info.concurrency;
     summary.durable ||= info.durable;
     if (info.killed) summary.killed++;
+    if (info.bundle && !summary.bundles.includes(info.bundle)) summary.bundles.push(info.bundle);
     summary.load = summary.concurrency > 0 ? summary.inFlight / summary.concurrency : 0;
     byName.set(info.name, summary);
   }

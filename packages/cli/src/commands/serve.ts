@@ -32,6 +32,9 @@ export async function serveCommand(flags: ServeFlags, io: Io): Promise<number> {
     throw new CliError('--remote-members needs --nats (or NATS_URL)', EXIT.USAGE);
   const overrides: Partial<ServeConfigInput> = flags.namespace ? { namespace: flags.namespace } : {};
   let server: GatewayServer;
+  // GET /metrics on the gateway (and OTLP too when OTEL_EXPORTER_OTLP_ENDPOINT is set).
+  const { startMetrics } = await import('@baton/telemetry');
+  const metrics = await startMetrics({ serviceName: 'baton-serve', scrape: true });
   try {
     const config = loadServeConfig({ ...(flags.config ? { file: flags.config } : {}), overrides });
     server = await startGateway({
@@ -41,8 +44,10 @@ export async function serveCommand(flags: ServeFlags, io: Io): Promise<number> {
       ...(nats ? { nats } : {}),
       ...(flags.remoteMembers ? { remoteMembers: true } : {}),
       log: io.err,
+      ...(metrics.scrape ? { metrics: metrics.scrape } : {}),
     });
   } catch (error) {
+    await metrics.shutdown();
     if (error instanceof BatonError && error.code === 'CONFIG_INVALID') {
       throw new CliError(error.message, EXIT.USAGE, error.hint);
     }
@@ -60,7 +65,9 @@ export async function serveCommand(flags: ServeFlags, io: Io): Promise<number> {
   } else {
     io.err(`API keys: ${gateway.config.keys.length} (tenants ${gateway.tenants.join(', ')})`);
   }
-  io.err(`OpenAPI: ${server.url}/openapi.json    Health: ${server.url}/health`);
+  io.err(
+    `OpenAPI: ${server.url}/openapi.json    Health: ${server.url}/health    Metrics: ${server.url}/metrics`,
+  );
 
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
@@ -73,6 +80,7 @@ export async function serveCommand(flags: ServeFlags, io: Io): Promise<number> {
     process.on('SIGTERM', stop);
   });
   await server.close({ graceMs: flags.drainTimeout ?? 10_000 });
+  await metrics.shutdown();
   io.err('Gateway stopped.');
   return EXIT.OK;
 }

@@ -1,13 +1,14 @@
-import { type AgentWorker, natsApprovals, natsJournal, serveAgent } from '@baton/bus';
+import { type AgentWorker, natsApprovals, natsJournal, serveAgent, servedBundle } from '@baton/bus';
 import type { AgentLike } from '@baton/core';
 import { AGENT_NAMES, formatDuration, servableAgent } from '@baton/teams';
 import { CliError, EXIT } from '../errors.js';
 import type { Io } from '../io.js';
 import { connectNats, withoutPassword } from '../nats.js';
-import type { NatsAuthFlags } from '../nats-flags.js';
+import { type NatsAuthFlags, requireNatsUrl } from '../nats-flags.js';
 
 export interface WorkerFlags extends NatsAuthFlags {
-  nats: string;
+  /** Default NATS_URL. */
+  nats?: string;
   namespace?: string;
   concurrency?: number;
   durable?: boolean;
@@ -20,6 +21,8 @@ export interface WorkerFlags extends NatsAuthFlags {
    * into the namespace's approvals: the team that invoked the run pauses, and resumes it later.
    */
   journal?: boolean;
+  /** Serve Prometheus metrics on this port (`GET /metrics`). */
+  metricsPort?: number;
 }
 
 const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
@@ -33,19 +36,34 @@ export async function workerCommand(name: string, flags: WorkerFlags, io: Io): P
   if (!AGENT_NAMES.includes(name)) {
     throw new CliError(`Unknown agent "${name}". Valid agents: ${AGENT_NAMES.join(', ')}`, EXIT.USAGE);
   }
+  const url = requireNatsUrl(flags.nats, `worker ${name}`);
   const { contract, create } = servableAgent(name);
-  const { startTracing } = await import('@baton/telemetry');
+  const { startMetrics, startTracing } = await import('@baton/telemetry');
   const tracing = await startTracing({ serviceName: `baton-worker-${name}` });
-  const bus = await connectNats(flags.nats, `baton-worker-${name}-${process.pid}`, flags).catch(
+  // OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, a scrape endpoint with --metrics-port, else nothing.
+  const metrics = await startMetrics({
+    serviceName: `baton-worker-${name}`,
+    ...(flags.metricsPort === undefined ? {} : { prometheusPort: flags.metricsPort }),
+  }).catch(async (error: unknown) => {
+    await tracing.shutdown();
+    throw error;
+  });
+  const telemetryDown = () => Promise.all([tracing.shutdown(), metrics.shutdown()]);
+  const bus = await connectNats(url, `baton-worker-${name}-${process.pid}`, flags).catch(
     async (error: unknown) => {
-      await tracing.shutdown();
+      await telemetryDown();
       throw error;
     },
   );
   let worker: AgentWorker;
   try {
-    worker = await serveAgent(bus, logged(create(), io), {
+    const agent = create();
+    const bundle = servedBundle(agent);
+    worker = await serveAgent(bus, logged(agent, io), {
       contract,
+      // Rollout routes a run to the workers of its bundle: this one serves the bundle it was built from.
+      // Durable workers take the work queue, which routes no bundle.
+      ...(bundle !== undefined && !flags.durable ? { bundle } : {}),
       ...(flags.namespace ? { namespace: flags.namespace } : {}),
       ...(flags.concurrency ? { concurrency: flags.concurrency } : {}),
       ...(flags.durable ? { durable: true } : {}),
@@ -54,13 +72,14 @@ export async function workerCommand(name: string, flags: WorkerFlags, io: Io): P
     });
   } catch (error) {
     await bus.close().catch(() => {});
-    await tracing.shutdown();
+    await telemetryDown();
     throw error;
   }
   io.err(
-    `worker ${name} serving ${worker.contract} on ${withoutPassword(flags.nats)} (namespace ${worker.namespace}, ` +
+    `worker ${name} serving ${worker.contract} on ${withoutPassword(url)} (namespace ${worker.namespace}, ` +
       `concurrency ${flags.concurrency ?? 16}${worker.durable ? ', durable' : ''}${flags.journal ? ', journaled' : ''}) as ${worker.instance} — Ctrl-C to stop`,
   );
+  if (metrics.prometheus) io.err(`metrics: ${metrics.prometheus}`);
 
   return new Promise<number>((resolve) => {
     let signals = 0;
@@ -84,7 +103,7 @@ export async function workerCommand(name: string, flags: WorkerFlags, io: Io): P
       await stopWorker();
       closing ??= (async () => {
         await bus.close().catch(() => {});
-        await tracing.shutdown();
+        await telemetryDown();
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
         io.err(`worker ${name} stopped`);
@@ -108,15 +127,22 @@ function logged(agent: AgentLike, io: Io): AgentLike {
   return {
     name: agent.name,
     description: agent.description,
+    // The registry shows the version this worker serves.
+    ...bundleField(agent),
     run: async (input, options) => {
       const started = performance.now();
       io.err(`[${agent.name}] run started${options?.parentRunId ? ` (for ${options.parentRunId})` : ''}`);
       const result = await agent.run(input, options);
       const tokens = result.usage.inputTokens + result.usage.outputTokens;
       io.err(
-        `[${agent.name}] run ${result.runId} ${result.status} in ${formatDuration(performance.now() - started)} (${result.steps} steps, ${tokens} tokens)`,
+        `[${agent.name}] run ${result.runId} ${result.status} in ${formatDuration(performance.now() - started)} (${result.steps} step${result.steps === 1 ? '' : 's'}, ${tokens} token${tokens === 1 ? '' : 's'})`,
       );
       return result;
     },
   };
+}
+
+function bundleField(agent: AgentLike): { bundle?: string } {
+  const bundle = servedBundle(agent);
+  return bundle === undefined ? {} : { bundle };
 }

@@ -43,6 +43,8 @@ export const journalRecordSchema = z.discriminatedUnion('type', [
     name: z.string(),
     /** Hash of the behaviour-changing configuration the run started with; resume refuses another. */
     configHash: z.string(),
+    /** The bundle hash (`sha256:...`) of the agent or team that started the run: the version, for people. */
+    bundle: z.string().optional(),
     input: z.unknown(),
     parentRunId: z.string().optional(),
     traceId: z.string().optional(),

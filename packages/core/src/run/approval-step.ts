@@ -1,5 +1,6 @@
 import type { ApprovalRecord } from '../approvals/types.js';
 import { BatonError } from '../errors.js';
+import { recordApproval } from '../metrics/run.js';
 import type { ToolCall } from '../model/types.js';
 import { isEscalationTool } from '../recovery/ask-human.js';
 import { countEscalation } from '../recovery/metrics.js';
@@ -69,6 +70,7 @@ export async function settleApprovals(
       decided[need.id] = decision;
       if (!fromJournal) {
         journal?.append({ type: 'approval.decided', at: Date.now(), toolCallId: need.id, decision });
+        recordApproval(ctx.agent, state, options, call.name, decision.decision);
         emitApproval(ctx, 'approval.resolved', call, decision.decision);
         await audit(options, {
           kind: 'approval.decision',
@@ -91,6 +93,7 @@ export async function settleApprovals(
       if (!options.approve && need.reason === 'escalation' && !journal?.wasRequested(need.id)) {
         countEscalation(ctx.agent.name, call.name);
       }
+      if (!journal?.wasRequested(need.id)) recordApproval(ctx.agent, state, options, call.name, 'pending');
       if (journal && !journal.wasRequested(need.id)) {
         journal.append({
           type: 'approval.requested',
@@ -131,6 +134,23 @@ export async function settleApprovals(
       details: { toolCallIds: awaiting },
     }),
   };
+}
+
+/**
+ * False only when no call of the step can need a decision: every tool is a read tool with no approval
+ * rule, the run has nothing journaled and no decision is pending. Anything else goes through
+ * settleApprovals, which decides call by call.
+ */
+export function mayNeedApproval(prepared: readonly PreparedCall[], ctx: ToolStepContext): boolean {
+  if (ctx.journal || ctx.state.pending) return true;
+  for (const entry of prepared) {
+    if (
+      entry.ok &&
+      (entry.tool.risk !== 'read' || entry.tool.once || entry.tool.needsApproval(entry.args as never))
+    )
+      return true;
+  }
+  return false;
 }
 
 function needOf(call: ToolCall, entry: PreparedCall & { ok: true }, ctx: ToolStepContext): Need | undefined {

@@ -1,4 +1,5 @@
 import type { Agent } from '../agent.js';
+import { bundleOf } from '../bundle/bundle.js';
 import { BatonError } from '../errors.js';
 import { agentConfigHash } from '../journal/config-hash.js';
 import { type JournalBatch, JournalSession } from '../journal/session.js';
@@ -63,6 +64,7 @@ export async function openRunJournal(
     kind: 'agent',
     name: agent.name,
     configHash: hash,
+    bundle: bundleOf(agent).hash,
     input,
     traceId,
   };

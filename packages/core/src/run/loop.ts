@@ -1,10 +1,12 @@
 import type { Span } from '@opentelemetry/api';
 import type { Agent } from '../agent.js';
 import { Budget, type BudgetDimension, breachError } from '../budget.js';
+import { bundleOf } from '../bundle/bundle.js';
 import type { ContextStage } from '../context/types.js';
 import { BatonError } from '../errors.js';
 import { guardsFor, runGuards } from '../guards/run.js';
 import type { JournalSession } from '../journal/session.js';
+import { recordRunEnd, recordStepStart } from '../metrics/run.js';
 import { costOf } from '../model/pricing.js';
 import type { Message, ModelRequest, ToolSpec } from '../model/types.js';
 import { addUsage, totalTokens } from '../model/usage.js';
@@ -72,7 +74,7 @@ export async function executeRun<I, O>(
   const parent = options.traceContext ?? activeContext();
   const span = startSpan(tracer, `invoke_agent ${agent.name}`, parent);
   // Children only need the run span in their context when it records; skipping the copy saves heap per run.
-  const runContext = span.isRecording() ? contextWithSpan(parent, span) : parent;
+  const runContext = span.isRecording() ? contextWithSpan(parent, span, options.sessionId) : parent;
   const runId = resumed?.runId ?? options.runId ?? randomUuid();
   const traceId = span.spanContext().traceId;
   const events = options.events;
@@ -180,7 +182,8 @@ export async function executeRun<I, O>(
     ...(outcome as Outcome),
     spanId: span.spanContext().spanId,
     durationMs: state.elapsedBeforeMs + (performance.now() - started),
-    stateKey: stateKeyOf(options.stateKey),
+    // Read (from the environment, which is slow) only for a state that leaves the run to be signed.
+    ...(outcome?.status === 'awaiting_approval' ? { stateKey: stateKeyOf(options.stateKey) } : {}),
   });
   if (memory) await rememberRun(memory, agent.name, state, result as RunResult, options, lease, span);
   if (lease) addSpent(result, lease);
@@ -216,6 +219,7 @@ export async function executeRun<I, O>(
   }
   span.end();
   countRun(agent.name, result.status);
+  recordRunEnd(agent, state, options, result as RunResult);
   if (events?.listens('run.end')) {
     events.emit({ type: 'run.end', runId, agent: agent.name, at: Date.now(), result: result as RunResult });
   }
@@ -332,6 +336,7 @@ async function steps(
 
     const step = ++state.step;
     model.step = step;
+    recordStepStart(agent, state, options);
     if (events?.listens('step.start')) {
       events.emit({ type: 'step.start', runId: state.runId, agent: agent.name, at: Date.now(), step });
     }
@@ -641,6 +646,7 @@ function annotateRunSpan(span: Span, agent: Agent, state: LoopState, options: Ru
     [GenAI.PROVIDER_NAME]: agent.config.model.provider,
     [GenAI.REQUEST_MODEL]: agent.config.model.id,
     [BatonAttr.RUN_ID]: state.runId,
+    [BatonAttr.BUNDLE]: bundleOf(agent).hash,
   });
   if (options.parentRunId) span.setAttribute(BatonAttr.PARENT_RUN_ID, options.parentRunId);
   if (options.sessionId) span.setAttribute(GenAI.CONVERSATION_ID, options.sessionId);

@@ -1,4 +1,4 @@
-import type { Attributes, Context, Tracer } from '@opentelemetry/api';
+import { type Attributes, type Context, SpanKind, type Tracer } from '@opentelemetry/api';
 import { abortReason, BatonError } from '../errors.js';
 import type { RunEventSink } from '../events/emitter.js';
 import type { RunEvent } from '../events/types.js';
@@ -40,7 +40,8 @@ export function callModel(
   held?: ModelDelta[],
 ): Promise<ModelResponse> {
   const { model } = ctx;
-  const span = startSpan(ctx.tracer, `chat ${model.id}`, ctx.parent);
+  // CLIENT: a chat span is a call out to the model provider (GenAI semantic conventions).
+  const span = startSpan(ctx.tracer, `chat ${model.id}`, ctx.parent, undefined, SpanKind.CLIENT);
   const recording = span.isRecording();
   if (recording) {
     span.setAttributes({

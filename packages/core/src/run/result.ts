@@ -1,5 +1,6 @@
 import type { Agent } from '../agent.js';
 import type { BudgetCharge } from '../budget.js';
+import { bundleOf } from '../bundle/bundle.js';
 import type { BatonError } from '../errors.js';
 import type { LoopState } from './state.js';
 import { okToolNames, toRunState } from './state.js';
@@ -42,6 +43,7 @@ export function buildResult<O>(agent: Agent, state: LoopState, parts: ResultPart
     traceId: state.traceId,
     spanId: parts.spanId,
     agent: agent.name,
+    bundle: bundleOf(agent).hash,
   };
   if (parts.error) result.error = parts.error.toJSON();
   if (state.previews?.length) result.previews = state.previews;

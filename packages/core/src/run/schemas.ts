@@ -38,6 +38,7 @@ export const runResultSchema = z.object({
   traceId: z.string(),
   spanId: z.string(),
   agent: z.string(),
+  bundle: z.string().optional(),
   state: z.unknown().optional(),
 });
 

@@ -8,6 +8,7 @@ import { type GuardRunContext, runGuards } from '../guards/run.js';
 import type { Guard } from '../guards/types.js';
 import type { JournalSession } from '../journal/session.js';
 import type { JournalRecordOf } from '../journal/types.js';
+import { recordToolCall } from '../metrics/run.js';
 import type { ToolCall } from '../model/types.js';
 import { invokeRecovering } from '../recovery/invoke.js';
 import type { ToolContext } from '../tools/define.js';
@@ -124,7 +125,11 @@ export async function executeCall(
   let attempts = 0;
   let cached = false;
   let lookup: CacheLookup | undefined;
-  const held = prepared.ok ? await heldBack(call, prepared, ctx) : undefined;
+  // Only a dry run or a run that read untrusted content can hold a call back: no await otherwise.
+  const held =
+    prepared.ok && (ctx.options.dryRun || ctx.state.tainted)
+      ? await heldBack(call, prepared, ctx)
+      : undefined;
   if (held) {
     result = held;
   } else if (prepared.ok) {
@@ -209,7 +214,7 @@ export async function executeCall(
         error: result.error,
         durationMs,
       };
-  if (prepared.ok) {
+  if (prepared.ok && ctx.options.audit) {
     await audit(ctx.options, {
       kind: 'tool.call',
       at: Date.now(),
@@ -269,6 +274,7 @@ export async function executeCall(
     if (ctx.options.captureContent) span.setAttribute(GenAI.TOOL_CALL_RESULT, formatted.content);
   }
   span.end();
+  recordToolCall(agent, state, ctx.options, call.name, result, lookup?.hit);
   return tripped
     ? { content: formatted.content, isError: true, record, tripped }
     : { content: formatted.content, isError: !result.ok, record };

@@ -5,7 +5,7 @@ import type { ToolCall } from '../model/types.js';
 import { type PreparedCall, prepareToolCall } from '../tools/validate.js';
 import { canonicalJson } from '../util/canonical.js';
 import { mapConcurrent } from '../util/concurrency.js';
-import { settleApprovals } from './approval-step.js';
+import { mayNeedApproval, settleApprovals } from './approval-step.js';
 import type { LoopState } from './state.js';
 import { stoppedStatus } from './stop-status.js';
 import { type CallOutcome, executeCall, type ToolStepContext } from './tool-call.js';
@@ -36,10 +36,15 @@ export async function runToolStep(calls: ToolCall[], ctx: ToolStepContext): Prom
     if (repeated) return { stop: true, status: 'repeated_action', error: repeated };
   }
 
-  const guarded = await guardArguments(calls, prepared, ctx);
-  if (guarded) return guarded;
-  const approval = await settleApprovals(calls, prepared, decided, ctx);
-  if (approval) return approval;
+  // Awaited only when there is something to check: two awaits per step add up over thousands of runs.
+  if (ctx.guards && ctx.guards.toolInput.length > 0) {
+    const guarded = await guardArguments(calls, prepared, ctx);
+    if (guarded) return guarded;
+  }
+  if (mayNeedApproval(prepared, ctx)) {
+    const approval = await settleApprovals(calls, prepared, decided, ctx);
+    if (approval) return approval;
+  }
   state.pending = undefined;
 
   const before = state.seen?.length ?? 0;

@@ -91,6 +91,8 @@ export interface RunResult<O = unknown> {
   /** The run's `invoke_agent` span. */
   spanId: string;
   agent: string;
+  /** The agent's bundle hash (`sha256:...`): the version of its behaviour that ran (see `bundleOf`). */
+  bundle?: string;
   /** Present when status is `awaiting_approval`: resume with `resume(agent, state, ...)`. */
   state?: RunState;
   /** In a dry run: what each write or destructive call would have done (nothing was executed). */

@@ -6,6 +6,7 @@ export type UntrustedSource = `tool:${string}` | `agent:${string}` | 'memory' | 
 
 const OPEN = /^<untrusted_data source="([a-zA-Z0-9:_.-]+)">\n/;
 const CLOSE = '\n</untrusted_data>';
+const SAFE_SOURCE = /^[a-zA-Z0-9:_.-]*$/;
 
 /** What a system prompt says about wrapped content, so the model knows what the wrapper means. */
 export const UNTRUSTED_NOTICE =
@@ -24,7 +25,8 @@ export function inertJson(value: unknown): string {
 
 /** Wraps content (already inert JSON) as untrusted data from `source`. */
 export function wrapUntrusted(source: UntrustedSource, inert: string): string {
-  return `<untrusted_data source="${source.replace(/[^a-zA-Z0-9:_.-]/g, '_')}">\n${inert}${CLOSE}`;
+  const safe = SAFE_SOURCE.test(source) ? source : source.replace(/[^a-zA-Z0-9:_.-]/g, '_');
+  return `<untrusted_data source="${safe}">\n${inert}${CLOSE}`;
 }
 
 /**
@@ -37,7 +39,11 @@ export async function formatToolResult(
   result: ToolResult,
   maxTokens: number,
 ): Promise<{ content: string; truncated: boolean }> {
-  const cut = await truncateToTokens(inertJson(result), maxTokens);
+  const inert = inertJson(result);
+  // Every token is at least one byte: a result this short fits without loading the tokenizer or awaiting.
+  if (inert.length * 3 <= maxTokens)
+    return { content: wrapUntrusted(`tool:${tool}`, inert), truncated: false };
+  const cut = await truncateToTokens(inert, maxTokens);
   const note = cut.truncated
     ? `\n[truncated: showing ${maxTokens} of ${cut.tokens} tokens; ask for less (narrower query, a range) to see the rest]`
     : '';

@@ -223,6 +223,8 @@ describe('human escalation', () => {
           observe = callback;
         },
       }),
+      // The run metrics (steps, latency, tokens) are histograms; this test reads the counters.
+      createHistogram: () => ({ record: () => undefined }),
     };
     metrics.setGlobalMeterProvider({ getMeter: () => meter } as never);
     try {

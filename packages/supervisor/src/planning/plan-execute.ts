@@ -19,6 +19,7 @@ import {
   wrapUntrusted,
 } from '@baton/core';
 import { trace } from '@opentelemetry/api';
+import { cachedTeamBundle } from '../bundle.js';
 import { fitToTokens } from '../fit.js';
 import { memberShape, openTeamJournal, teamShape } from '../team-journal.js';
 import { type Member, TeamRun } from '../team-run.js';
@@ -103,14 +104,19 @@ export function planExecute<I = string, O = unknown>(config: PlanExecuteConfig<I
     maxSteps,
   });
 
+  const bundle = cachedTeamBundle(config.name, shape, () => [
+    planner.agent,
+    ...members.map((member) => member.agent),
+  ]);
   return {
     kind: 'team',
     name: config.name,
     description:
       config.description ?? `Plan-and-execute over ${members.map((member) => member.name).join(', ')}`,
     members: ['planner', ...members.map((member) => member.name)],
+    bundle,
     async run(given: I, options: TeamRunOptions = {}): Promise<TeamResult<O>> {
-      const opened = await openTeamJournal(config, options, given, shape);
+      const opened = await openTeamJournal(config, options, given, shape, bundle);
       if (opened.finished) return opened.finished as TeamResult<O>;
       const input = opened.input as I;
       const team = new TeamRun(config, options, input, opened);
