@@ -62,13 +62,25 @@ export {
   SYSTEM_CONTRACTS,
   systemEnvelope,
 } from './envelope.js';
-export { type KillPayload, type KillSwitchOptions, killPayloadSchema, killSwitch } from './kill.js';
+export {
+  type KillFlag,
+  type KillPayload,
+  type KillSwitchOptions,
+  killFlagSchema,
+  killFlags,
+  killPayloadSchema,
+  killSwitch,
+  type PersistentKillOptions,
+  persistentKill,
+  unkill,
+} from './kill.js';
 export type { IndexCacheLimits } from './memory/kv-index-cache.js';
 export {
   NatsKvMemoryStore,
   type NatsMemoryStoreOptions,
   natsMemoryStore,
 } from './memory/nats-kv-store.js';
+export { countDeadLetter, countInvocation, servedBundle } from './metrics.js';
 export {
   type AgentInfo,
   agentInfoSchema,
@@ -77,7 +89,15 @@ export {
   type WaitForAgentOptions,
   waitForAgent,
 } from './registry.js';
-export { DEFAULT_NAMESPACE, jetstreamNames, kvBuckets, subjects } from './subjects.js';
+export * from './rollout/index.js';
+export * from './semaphore/index.js';
+export {
+  coordinationBuckets,
+  DEFAULT_NAMESPACE,
+  jetstreamNames,
+  kvBuckets,
+  subjects,
+} from './subjects.js';
 export { natsServerConfig, RESPONSES_PER_REQUEST, userPermissions } from './tenancy/config.js';
 export {
   type PasswordSource,

@@ -57,6 +57,18 @@ export const subjects = {
   allJournals: (ns: string) => `baton.${ns}.journal.*`,
   /** The audit log: one subject, so expected-last-subject-sequence keeps its one chain from forking. */
   audit: (ns: string) => `baton.${ns}.audit`,
+  /**
+   * Invocations routed to one bundle of an agent (rollout/): only workers serving that bundle take them.
+   * A token after `invoke`, so `invoke(ns, '*')` grants never cover it by accident and tenancy grants it
+   * on its own.
+   */
+  bundleInvoke: (ns: string, agent: string, bundle: string) => `baton.${ns}.agent.${agent}.invoke.${bundle}`,
+  /** Queue group of the workers serving one bundle of an agent. */
+  bundleQueueGroup: (ns: string, agent: string, bundle: string) =>
+    `baton.${ns}.agent.${agent}.bundle.${bundle}`,
+  /** Run outcomes `{ agent, bundle, status }` the rollout watcher judges a canary by. */
+  rolloutOutcome: (ns: string, agent: string) => `baton.${ns}.rollout.outcome.${agent}`,
+  allRolloutOutcomes: (ns: string) => `baton.${ns}.rollout.outcome.*`,
 } as const;
 
 /** JetStream stream and bucket names may not contain dots; namespaces are already restricted to tokens. */
@@ -72,6 +84,12 @@ export const jetstreamNames = {
   memoryBucket: (ns: string) => `BATON_${ns}_MEMORY`,
   /** Tool results and model responses (natsCacheStore), shared by every worker of the tenant. */
   cacheBucket: (ns: string) => `BATON_${ns}_CACHE`,
+  /** Rollout pointers (rollout/): every role reads them, only operators write them. */
+  rolloutBucket: (ns: string) => `BATON_${ns}_ROLLOUT`,
+  /** The persistent kill switch (kill.ts): every role reads it, only operators write it. */
+  controlBucket: (ns: string) => `BATON_${ns}_CONTROL`,
+  /** Permits of the shared LLM semaphores (semaphore/): written by every worker and caller. */
+  semaphoreBucket: (ns: string) => `BATON_${ns}_SEMAPHORE`,
 } as const;
 
 /** The KV bucket names of a namespace (their streams are `KV_<bucket>`, their subjects `$KV.<bucket>.>`). */
@@ -81,5 +99,17 @@ export function kvBuckets(ns: string): { results: string; approvals: string; mem
     approvals: jetstreamNames.approvalsBucket(ns),
     memory: jetstreamNames.memoryBucket(ns),
     cache: jetstreamNames.cacheBucket(ns),
+  };
+}
+
+/**
+ * The coordination buckets of a namespace, apart from `kvBuckets` (which every role writes): the rollout
+ * pointers and the kill switch are read by all and written by operators only; the semaphore is shared.
+ */
+export function coordinationBuckets(ns: string): { rollout: string; control: string; semaphore: string } {
+  return {
+    rollout: jetstreamNames.rolloutBucket(ns),
+    control: jetstreamNames.controlBucket(ns),
+    semaphore: jetstreamNames.semaphoreBucket(ns),
   };
 }

@@ -24,6 +24,11 @@ export interface RemoteAgentOptions<I = unknown, O = unknown> {
   /** Who is calling, when not inside a served agent (default `client`). */
   from?: string;
   tracer?: Tracer;
+  /**
+   * Send to the workers serving this bundle only (`baton.<ns>.agent.<name>.invoke.<bundle>`), as a
+   * rollout router does. Core invocations only.
+   */
+  bundle?: string;
 }
 
 export interface RemoteAgent<I = unknown, O = unknown> extends AgentLike<I, O> {

@@ -14,6 +14,7 @@ import { context, type Span, type Tracer } from '@opentelemetry/api';
 import { decodeEnvelope, type Envelope, encodeEnvelope, SYSTEM_CONTRACTS } from '../envelope.js';
 import { nextId } from '../ids.js';
 import { type LedgerChannel, openLedgerChannel } from '../ledger/channel.js';
+import { checkBundleId } from '../rollout/bundle-id.js';
 import { checkToken, resolveNamespace, subjects } from '../subjects.js';
 import { busTracer, endSpan, HEADER, injectTraceContext, MessagingSpans } from '../trace-context.js';
 import type { Bus, BusHeaders, BusMessage, BusSubscription, RequestOptions } from '../transport/types.js';
@@ -66,7 +67,17 @@ export function remoteAgent<I, O>(bus: Bus, options: RemoteAgentOptions<I, O>): 
     }
   }
   const durable = options.durable !== undefined && options.durable !== false;
-  const subject = durable ? subjects.durableInvoke(namespace, name) : subjects.invoke(namespace, name);
+  if (options.bundle !== undefined && durable) {
+    throw new BatonError(
+      'CONFIG_INVALID',
+      `${where}: "bundle" routing is for core invocations, not durable ones`,
+    );
+  }
+  const subject = durable
+    ? subjects.durableInvoke(namespace, name)
+    : options.bundle === undefined
+      ? subjects.invoke(namespace, name)
+      : subjects.bundleInvoke(namespace, name, checkBundleId(where, options.bundle));
   const proxy = new RemoteCall(bus, {
     name,
     contract: contract as HandoffContract,

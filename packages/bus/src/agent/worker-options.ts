@@ -75,6 +75,17 @@ export interface ServeAgentOptions<I = unknown, O = unknown> {
    * result one worker fetched is a hit for every other worker of the tenant.
    */
   cache?: RunCacheOptions;
+  /**
+   * The bundle this worker serves (rollout/): besides the agent's own subject, it takes the invocations a
+   * rollout router sends to this bundle (`baton.<ns>.agent.<name>.invoke.<bundle>`), and no other bundle's.
+   */
+  bundle?: string;
+  /**
+   * Honour the namespace's persistent kill flags (default true on a NatsBus with JetStream): read before
+   * the first invocation is taken, and watched — a flag set stops the worker taking work, its clearing
+   * (`unkill`) resumes it.
+   */
+  persistentKill?: boolean;
 }
 
 export interface AgentWorker {

@@ -21,10 +21,12 @@ import {
   SYSTEM_CONTRACTS,
   systemEnvelope,
 } from '../envelope.js';
-import { killedError } from '../kill.js';
+import { type KillFlagWatch, type KillPayload, killedError, watchKillFlags } from '../kill.js';
 import { isLedgerSubject } from '../ledger/channel.js';
 import { RemoteLease } from '../ledger/lease.js';
+import { bundleField, countInvocation } from '../metrics.js';
 import { type AgentInfo, heartbeatEnvelope } from '../registry.js';
+import { checkBundleId } from '../rollout/bundle-id.js';
 import { checkToken, isSubjectToken, resolveNamespace, subjects } from '../subjects.js';
 import { busTracer, endSpan, extractTraceContext, HEADER, MessagingSpans } from '../trace-context.js';
 import type { Bus, BusHeaders, BusMessage, BusSubscription } from '../transport/types.js';
@@ -91,6 +93,11 @@ export class Worker implements AgentWorker {
   private readonly guard = new WorkerGuard(this);
   private readonly stopGraceMs: number;
   private invokeSubscription: BusSubscription | undefined;
+  /** The bundle this worker serves (rollout routing), when it declared one. */
+  readonly bundle: string | undefined;
+  private bundleSubscription: BusSubscription | undefined;
+  private readonly watchKill: boolean;
+  private killWatch: KillFlagWatch | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private active = 0;
   private killReason: BatonError | undefined;
@@ -126,6 +133,8 @@ export class Worker implements AgentWorker {
     this.stopGraceMs = options.stopGraceMs ?? 5_000;
     this.durability = durabilityOf(options);
     this.guardrails = options.guardrails;
+    this.bundle = options.bundle === undefined ? undefined : checkBundleId(where, options.bundle);
+    this.watchKill = options.persistentKill !== false;
     for (const [field, value] of [
       ['stopGraceMs', this.stopGraceMs],
       ['heartbeatMs', options.heartbeatMs ?? 0],
@@ -183,6 +192,15 @@ export class Worker implements AgentWorker {
   async start(heartbeatMs: number): Promise<void> {
     const ns = this.namespace;
     const guard = this.guard;
+    if (this.watchKill) {
+      // First, before any subscription: a worker started after a kill never takes anything, and one
+      // that cannot read the flags fails to start instead of running unguarded.
+      this.killWatch = await watchKillFlags(this.bus, ns, this.name, {
+        kill: (payload) => this.kill(payload),
+        resume: () => this.resume(),
+      });
+      if (this.killWatch?.initial) this.killReason = killedError(this.killWatch.initial);
+    }
     this.subscriptions.push(
       this.bus.subscribe(
         subjects.allRunCancels(ns),
@@ -220,6 +238,13 @@ export class Worker implements AgentWorker {
       guard.wrap((message) => this.onInvoke(message), false),
       { queue: this.queueGroup },
     );
+    if (this.bundle !== undefined) {
+      this.bundleSubscription = this.bus.subscribe(
+        subjects.bundleInvoke(ns, this.name, this.bundle),
+        guard.wrap((message) => this.onInvoke(message), false),
+        { queue: subjects.bundleQueueGroup(ns, this.name, this.bundle) },
+      );
+    }
     await this.bus.flush();
     this.announce();
     if (heartbeatMs > 0) {
@@ -245,6 +270,7 @@ export class Worker implements AgentWorker {
       killed: this.killed,
       startedAt: this.startedAt,
       at: Date.now(),
+      ...bundleField(this.agent),
     };
   }
 
@@ -362,6 +388,7 @@ export class Worker implements AgentWorker {
         this.waiting.shift()?.();
       }
       endSpan(span, result.error?.code, result.error?.message);
+      countInvocation(this.name, result.status, result.bundle);
       const sent = channel.send(resultEnvelope(this.name, envelope, result));
       if (sent) await sent;
     } finally {
@@ -510,11 +537,23 @@ export class Worker implements AgentWorker {
       this.acknowledge(message, kill.envelope, 'kill', false);
       return;
     }
-    const reason = killedError(kill.value);
+    this.kill(kill.value);
+    this.acknowledge(message, kill.envelope, 'kill', true);
+  }
+
+  /** Stops taking work and aborts the runs in flight (a published kill, or a kill flag set). */
+  private kill(payload: KillPayload): void {
+    const reason = killedError(payload);
     this.killReason = reason;
     for (const control of this.runs.values()) control.abort(reason);
     this.announce();
-    this.acknowledge(message, kill.envelope, 'kill', true);
+  }
+
+  /** The kill flags that applied were cleared (`unkill`): take work again. */
+  private resume(): void {
+    if (this.killReason === undefined) return;
+    this.killReason = undefined;
+    this.announce();
   }
 
   /** True (and the message refused) when a control envelope names another tenant than this worker's. */
@@ -567,6 +606,8 @@ export class Worker implements AgentWorker {
   private async shutdown(mode: 'drain' | 'stop'): Promise<void> {
     this.accepting = false;
     this.invokeSubscription?.unsubscribe();
+    this.bundleSubscription?.unsubscribe();
+    this.killWatch?.stop();
     clearInterval(this.heartbeat);
     const durable = this.durableStopper?.(mode, this.stopGraceMs);
     const idle =

@@ -1,4 +1,4 @@
-import { jetstreamNames, kvBuckets, subjects } from '../subjects.js';
+import { coordinationBuckets, jetstreamNames, kvBuckets, subjects } from '../subjects.js';
 import type { TenantRole } from './schema.js';
 
 /** Where a tenant's clients receive replies: `NatsBus.connect({ inboxPrefix })` for its users. */
@@ -50,6 +50,16 @@ function bucketAccess(bucket: string): string[] {
 }
 
 /**
+ * A bucket every role reads (gets, key listings, watches) but only operators write: the rollout pointers
+ * and the kill flags. No `$KV.<bucket>.>` publish: a put, create, delete or purge is a publish there, so
+ * the server refuses it (BUS_PERMISSION_DENIED). Creating the empty bucket stays allowed, so a worker
+ * started before any operator wrote can watch it.
+ */
+function bucketReadAccess(bucket: string): string[] {
+  return streamApi(`KV_${bucket}`, 'read');
+}
+
+/**
  * The memory bucket may also be purged by subject: erasing a person (`forgetSubject`, opt-out, delete)
  * then leaves nothing, where a KV purge would leave a marker per key. It adds no power over the data —
  * whoever writes the bucket can already purge every key of it — only the completeness of an erasure.
@@ -78,11 +88,17 @@ function memoryAccess(bucket: string): string[] {
  *   started the run.
  * - **operator**: every Baton subject of the tenant, kill included, and the tenant's whole JetStream API
  *   (streams and buckets: create, delete, purge).
+ *
+ * Rollout and the persistent kill switch: workers and callers read the rollout pointers and the kill
+ * flags (KV) but may not write them — promoting, rolling back, killing and unkilling are the operator's;
+ * the rollout watcher runs as an operator. Workers take bundle-routed invocations, callers send them and
+ * report run outcomes; both share the LLM semaphore bucket.
  */
 export function rolePermissions(ns: string, role: TenantRole): SubjectPermissions {
   const inbox = tenantInboxPrefix(ns);
   const names = jetstreamNames;
   const buckets = kvBuckets(ns);
+  const coordination = coordinationBuckets(ns);
   const shared = {
     journal: [subjects.allJournals(ns), ...streamApi(names.journalStream(ns), 'write')],
     audit: [subjects.audit(ns), ...streamApi(names.auditStream(ns), 'write')],
@@ -91,6 +107,10 @@ export function rolePermissions(ns: string, role: TenantRole): SubjectPermission
       ...bucketAccess(buckets.approvals),
       ...memoryAccess(buckets.memory),
       ...bucketAccess(buckets.cache),
+      // The LLM semaphore: every worker and caller takes and gives back permits.
+      ...bucketAccess(coordination.semaphore),
+      ...bucketReadAccess(coordination.rollout),
+      ...bucketReadAccess(coordination.control),
     ],
   };
   switch (role) {
@@ -101,6 +121,7 @@ export function rolePermissions(ns: string, role: TenantRole): SubjectPermission
             subjects.registry(ns),
             subjects.runEvents(ns, '*'),
             subjects.allDeadLetters(ns),
+            subjects.allRolloutOutcomes(ns),
             `${subjects.ledger(ns, '*')}.*`,
             `${durableInboxPrefix(inbox)}.>`,
             '$JS.API.INFO',
@@ -115,6 +136,7 @@ export function rolePermissions(ns: string, role: TenantRole): SubjectPermission
         subscribe: {
           allow: [
             subjects.invoke(ns, '*'),
+            subjects.bundleInvoke(ns, '*', '*'),
             subjects.agentStatus(ns, '*'),
             subjects.allRunCancels(ns),
             subjects.kill(ns),
@@ -129,7 +151,12 @@ export function rolePermissions(ns: string, role: TenantRole): SubjectPermission
       return {
         publish: {
           allow: [
+            // A2A (@baton/a2a): tasks in BATON_<ns>_A2A_TASKS, their events and cancels between gateways.
+            ...bucketAccess(`BATON_${ns}_A2A_TASKS`),
+            `baton.${ns}.a2a.>`,
             subjects.invoke(ns, '*'),
+            subjects.bundleInvoke(ns, '*', '*'),
+            subjects.allRolloutOutcomes(ns),
             subjects.durableInvoke(ns, '*'),
             subjects.agentStatus(ns, '*'),
             subjects.allRunCancels(ns),
@@ -143,6 +170,7 @@ export function rolePermissions(ns: string, role: TenantRole): SubjectPermission
         },
         subscribe: {
           allow: [
+            `baton.${ns}.a2a.>`,
             subjects.runEvents(ns, '*'),
             subjects.registry(ns),
             `${subjects.ledger(ns, '*')}.*`,
