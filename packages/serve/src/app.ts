@@ -1,3 +1,6 @@
+import { join } from 'node:path';
+import { mountA2a } from '@baton/a2a';
+import { consoleApp } from '@baton/console';
 import { BatonError } from '@baton/core';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -88,5 +91,34 @@ export function createApp(services: GatewayServices, log: (line: string) => void
 
   runRoutes(app, services);
   approvalRoutes(app, services);
+  // The web console (issue 17) at /ui: the pages of `baton view` over this directory's trace files and the
+  // open namespace's approvals. Its API is behind the API key, for that namespace's callers only.
+  app.use('/ui/api/*', authenticate(services.keys, services.config.namespace));
+  app.use('/ui/api/*', async (c, next) => {
+    if (c.get('caller').tenant !== services.config.namespace) {
+      throw new BatonError(
+        'UNAUTHORIZED',
+        `The console shows the runs of namespace "${services.config.namespace}" only`,
+      );
+    }
+    await next();
+  });
+  app.route(
+    '/ui',
+    consoleApp({
+      traceDir: process.env.BATON_TRACE_DIR?.trim() || join(process.cwd(), '.baton', 'traces'),
+      approvals: services.stores.approvals(services.config.namespace),
+    }),
+  );
+  // A2A (issue 18): POST /a2a/:name (JSON-RPC) behind the API key; its agent card stays public.
+  mountA2a(app, {
+    catalogue: services.catalogue,
+    guard: [authenticate(services.keys, services.config.namespace), limitBody(services.config.maxBodyBytes)],
+    tenant: (c) => c.get('caller').tenant,
+    members: (tenant) => services.stores.members(tenant),
+    timeoutMs: services.config.runs.timeoutMs,
+    log,
+    ...(services.bus ? { nats: services.bus } : {}),
+  });
   return app;
 }

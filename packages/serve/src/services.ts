@@ -1,3 +1,4 @@
+import type { NatsBus } from '@baton/bus';
 import type { Catalogue } from './catalogue.js';
 import type { ResolvedKey, ServeConfig } from './config.js';
 import type { Dispatcher } from './runs/dispatch.js';
@@ -9,6 +10,8 @@ export interface GatewayServices {
   config: ServeConfig;
   keys: readonly ResolvedKey[];
   catalogue: Catalogue;
+  /** NATS, in NATS mode: A2A tasks and their events live there, so every replica answers (issue 18). */
+  bus?: NatsBus;
   store: RunStore;
   stores: TenantStores;
   executor: Executor;
