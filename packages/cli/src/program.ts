@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { registerA2aCommands } from './commands/a2a-register.js';
 import { registerEvalCommands } from './commands/eval-register.js';
@@ -22,7 +23,7 @@ type Action = Promise<number>;
 export function createProgram(io: Io, done: (code: number) => void): Command {
   const program = new Command('baton')
     .description('Run teams of AI agents: locally, or across processes over NATS.')
-    .version('0.1.0')
+    .version(cliVersion())
     .showHelpAfterError()
     // Usage errors throw (exit code 2 in bin.ts) instead of exiting from inside commander.
     .exitOverride()
@@ -39,6 +40,7 @@ export function createProgram(io: Io, done: (code: number) => void): Command {
     .argument('<team>', 'research, research-supervisor, debate, or a path to a module that exports a team')
     .option('-t, --topic <text>', 'what the team works on')
     .option('--nats <url>', 'run the members on workers over NATS (start them with `baton worker`)')
+    .option('--no-nats', 'run every member in this process, even when NATS_URL is set')
     .option('--namespace <ns>', 'the bus namespace (tenant) of the workers', namespaceToken)
     .option('--timeout <seconds>', 'stop the team after this long (default 120)', seconds('--timeout'))
     .option(
@@ -69,7 +71,8 @@ export function createProgram(io: Io, done: (code: number) => void): Command {
     )
     .option('--json', 'print the team result as one JSON document on stdout')
     .option('-q, --quiet', 'no progress lines')
-    .option('-v, --verbose', 'also print every step')
+    .option('-v, --verbose', 'also print every step and the text the models stream')
+    .addHelpText('after', RUN_ENVIRONMENT)
     .action((team: string, flags) =>
       finish(import('./commands/run.js').then(({ runCommand }) => runCommand(team, flags, io))),
     );
@@ -210,7 +213,7 @@ export function createProgram(io: Io, done: (code: number) => void): Command {
     .command('worker')
     .description('serve one agent on NATS until SIGINT/SIGTERM, then drain and exit')
     .argument('<agent>', 'researcher, writer, reviewer (or drafter, fact-checker, editor, judge)')
-    .requiredOption('--nats <url>', 'the NATS server, e.g. nats://127.0.0.1:4222')
+    .option('--nats <url>', 'the NATS server, e.g. nats://127.0.0.1:4222')
     .option('--namespace <ns>', 'the bus namespace (tenant) to serve in', namespaceToken)
     .option('--concurrency <n>', 'runs at once (default 16)', positiveInteger('--concurrency'))
     .option('--durable', 'also take invocations from the JetStream work queue (survives worker crashes)')
@@ -222,6 +225,11 @@ export function createProgram(io: Io, done: (code: number) => void): Command {
       '--drain-timeout <seconds>',
       'on Ctrl-C, how long runs in flight may finish before they are aborted (default 30)',
       seconds('--drain-timeout'),
+    )
+    .option(
+      '--metrics-port <n>',
+      'serve Prometheus metrics on this port at /metrics (0 picks a free one)',
+      portNumber,
     )
     .addOption(
       new Option('--heartbeat <ms>', 'registry heartbeat period')
@@ -235,7 +243,7 @@ export function createProgram(io: Io, done: (code: number) => void): Command {
   program
     .command('agents')
     .description('list the workers on the bus: agent, contract, instances, load')
-    .requiredOption('--nats <url>', 'the NATS server')
+    .option('--nats <url>', 'the NATS server')
     .option('--namespace <ns>', 'the bus namespace (tenant)', namespaceToken)
     .option('--wait <ms>', 'how long to collect answers (default 500)', positiveInteger('--wait'))
     .option('--json', 'print JSON')
@@ -372,8 +380,32 @@ export function createProgram(io: Io, done: (code: number) => void): Command {
   return program;
 }
 
+/** The variables `baton run` reads, in its --help. */
+const RUN_ENVIRONMENT = `
+Environment:
+  OPENAI_API_KEY, ANTHROPIC_API_KEY   use that provider (else the offline model, no key needed)
+  OPENAI_BASE_URL                     any OpenAI-compatible server (Ollama, vLLM, LM Studio, Groq, ...)
+  BATON_MODEL=<provider:id>           the model every member uses, e.g. openai:gpt-4.1-mini; "offline" forces
+                                      the offline model
+  BATON_CHEAP_MODEL=<id>              a cheaper model for the steps that only pick the next tool call, in
+                                      teams built with routing (examples/with-providers); the catalogue teams
+                                      (research, debate, ...) use BATON_MODEL for every step
+  NATS_URL                            the default of --nats: members run on workers (--no-nats: in process)
+  OTEL_EXPORTER_OTLP_ENDPOINT         also send spans to this OTLP collector; OTEL_EXPORTER_OTLP_PROTOCOL is
+                                      http/protobuf (default) or http/json
+  BATON_TRACE_KEEP, BATON_TRACE_MAX_AGE
+                                      retention of .baton/traces (default 200 traces, 30d; 0 = no limit)
+
+The model line of the summary names the models the members really called.`;
+
 /** `--planner`: react or plan-execute; anything else is a usage error that lists both. */
 function plannerKind(value: string): 'react' | 'plan-execute' {
   if (value === 'react' || value === 'plan-execute') return value;
   throw new CliError(`--planner must be react or plan-execute (got "${value}")`, EXIT.USAGE);
+}
+
+/** The version of the installed @baton/cli (dist/program.js and src/program.ts sit one level under it). */
+function cliVersion(): string {
+  const manifest = new URL('../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
 }

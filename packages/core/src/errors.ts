@@ -66,6 +66,8 @@ export const ERROR_CODES = {
   PROVIDER_UNAVAILABLE: { category: 'provider', retryable: false },
   MODEL_REFUSED: { category: 'provider', retryable: false },
   MODEL_NOT_CONFIGURED: { category: 'user', retryable: false },
+  /** An optional package a feature needs is not installed (`details.package`, `details.install`). */
+  DEPENDENCY_MISSING: { category: 'user', retryable: false },
   // Limits: a run or a team reached a bound it was given.
   MAX_STEPS: { category: 'limit', retryable: false },
   TIMEOUT: { category: 'limit', retryable: false },
@@ -122,6 +124,10 @@ export const ERROR_CODES = {
   MCP_DISCONNECTED: { category: 'system', retryable: true },
   /** An MCP server answered a request with a protocol error (unknown tool, invalid params, internal error). */
   MCP_ERROR: { category: 'system', retryable: false },
+  /** An A2A agent could not be reached (connection refused, card not found, timed out) (`@baton/a2a`). */
+  A2A_UNAVAILABLE: { category: 'system', retryable: true },
+  /** An A2A agent answered with a protocol error or a task that failed, was rejected or canceled. */
+  A2A_ERROR: { category: 'system', retryable: false },
   // The HTTP gateway (@baton/serve): what its callers get back, each with its own HTTP status.
   /** No API key, or one the gateway does not know (HTTP 401). */
   UNAUTHORIZED: { category: 'user', retryable: false },
@@ -133,6 +139,16 @@ export const ERROR_CODES = {
   TEAM_UNKNOWN: { category: 'user', retryable: false },
   /** The run already ended: there is nothing left to cancel (HTTP 409). */
   RUN_FINISHED: { category: 'user', retryable: false },
+  // Evals (@baton/eval).
+  /** A replayed run asked for something its recording does not hold (another request, an unrecorded call). */
+  EVAL_REPLAY_DIVERGED: { category: 'user', retryable: false },
+  /** A suite, case, variant or recording file is not valid. */
+  EVAL_SUITE_INVALID: { category: 'user', retryable: false },
+  // Rollout pointers and the shared LLM semaphore (@baton/bus).
+  /** Another writer changed the rollout pointer since it was read (a CAS loss): read it again and retry. */
+  ROLLOUT_CONFLICT: { category: 'system', retryable: true },
+  /** A semaphore permit's lease ran out (its heartbeat failed): another holder may have the slot now. */
+  SEMAPHORE_LEASE_LOST: { category: 'system', retryable: true },
   INTERNAL: { category: 'system', retryable: false },
 } as const satisfies Record<string, CodeSpec>;
 

@@ -97,6 +97,8 @@ export {
   budgetRemainingSchema,
   limitsFromRemaining,
 } from './budget.js';
+// Metrics (OpenTelemetry meters, like spans) and versioned bundles (issue 16).
+export * from './bundle/index.js';
 // Caches on a pluggable store: tool results and model responses (listed in cache/index.ts).
 export * from './cache/index.js';
 // The context pipeline: stages that shape what each model call is sent (issue 13).
@@ -258,6 +260,7 @@ export {
   recencyWeight,
 } from './memory/validate.js';
 export { type GuardedWrite, guardedPut } from './memory/write.js';
+export * from './metrics/index.js';
 export {
   costOf,
   DEFAULT_PRICES,
@@ -356,6 +359,7 @@ export {
 } from './tools/format.js';
 export { ToolError, type ToolFailure, type ToolResult } from './tools/result.js';
 export { BatonAttr, GenAI, GenAIOperation } from './tracing/attributes.js';
+export { packageVersion } from './tracing/scope.js';
 // Small utilities the other packages share.
 export { raceAbort, sleep } from './util/abort.js';
 export { editDistance } from './util/edit-distance.js';
