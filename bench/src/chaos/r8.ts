@@ -17,6 +17,7 @@ import {
   type RunResult,
   type RunStatus,
   run,
+  seededRandom,
   ToolError,
   totalTokens,
 } from '@baton/core';
@@ -24,17 +25,7 @@ import { type ScriptedReply, type ScriptedToolCall, scriptedModel } from '@baton
 import { z } from 'zod';
 import { type ChaosScenario, scaled } from './scenario.js';
 
-/** Small, fast and good enough to spread plans; seeded, so a job is reproducible from its seed. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+export const prng = seededRandom;
 
 type Random = () => number;
 const int = (random: Random, min: number, max: number) => min + Math.floor(random() * (max - min + 1));

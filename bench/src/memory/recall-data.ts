@@ -5,18 +5,9 @@
  * in few, so a query matches from a handful to thousands of records.
  */
 import { bundledCorpus } from '@baton/agents';
+import { seededRandom } from '@baton/core';
 
-/** mulberry32: a small, fast, well-mixed 32-bit PRNG; enough for workloads, not for secrets. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+export const prng = seededRandom;
 
 /** The corpus's distinct words, most frequent first (ties alphabetical, so the order is stable). */
 function vocabulary(): string[] {

@@ -363,4 +363,5 @@ export { packageVersion } from './tracing/scope.js';
 // Small utilities the other packages share.
 export { raceAbort, sleep } from './util/abort.js';
 export { editDistance } from './util/edit-distance.js';
+export { seededRandom } from './util/random.js';
 export { type LongTimer, MAX_TIMER_MS, setLongTimeout, timerDelay } from './util/timers.js';

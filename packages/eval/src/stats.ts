@@ -1,17 +1,7 @@
-import { BatonError } from '@baton/core';
+import { BatonError, seededRandom } from '@baton/core';
 import { binomialDistribution, mean, quantile, sampleWithReplacement } from 'simple-statistics';
 
-/** A seeded pseudo-random source in [0, 1) (mulberry32), so a bootstrap is reproducible. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+export { seededRandom };
 
 export interface McNemarResult {
   /** Pairs where A passed and B failed. */

@@ -5,6 +5,7 @@
 import { recordHashOf } from '../audit/chain.js';
 import { AUDIT_GENESIS, type AuditEvent, type AuditHead, type AuditRecord } from '../audit/types.js';
 import { AuditVerifier, type VerifyAuditOptions, verifyAudit } from '../audit/verify.js';
+import { seededRandom as prng } from '../util/random.js';
 
 export type AuditTamperKind =
   /** One field of one record changed, added or removed, the record's hash left alone. */
@@ -384,15 +385,4 @@ function rewritten(records: readonly AuditRecord[], from: number): AuditRecord[]
     previous = record.hash;
   }
   return out;
-}
-
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }

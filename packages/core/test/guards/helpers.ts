@@ -1,5 +1,9 @@
 import type { Guard, GuardContext, GuardStage, GuardVerdict } from '@baton/core';
+import { seededRandom } from '@baton/core';
 import { expect } from 'vitest';
+
+/** Seeded, so a fuzz failure can be replayed. */
+export const prng = seededRandom;
 
 /** A guard context for a direct `guard.check(value, context)` call. */
 export function guardContext(stage: GuardStage, tool?: string, signal?: AbortSignal): GuardContext {
@@ -15,18 +19,6 @@ export function guardContext(stage: GuardStage, tool?: string, signal?: AbortSig
 
 export async function check(guard: Guard, value: unknown, stage: GuardStage = 'toolOutput', tool?: string) {
   return (await guard.check(value, guardContext(stage, tool))) as GuardVerdict;
-}
-
-/** A small deterministic PRNG (mulberry32), so a fuzz failure can be replayed. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const PALETTE = [

@@ -1,0 +1,14 @@
+/**
+ * A seeded pseudo-random source in [0, 1) (mulberry32: small, fast, well mixed; never for secrets). Fuzz
+ * tests, benchmarks and bootstraps draw from it so a failure or a report can be reproduced from its seed.
+ */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
