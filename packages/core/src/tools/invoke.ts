@@ -2,7 +2,7 @@ import type { Budget } from '../budget.js';
 import { readToolCache, toolCacheSlot, writeToolCache } from '../cache/tool-cache.js';
 import type { CacheLookup, RunCacheOptions } from '../cache/types.js';
 import { abortReason, BatonError } from '../errors.js';
-import { runInScope } from '../run/scope.js';
+import { type RunScope, runInScope } from '../run/scope.js';
 import { backoffDelay, sleep } from '../util/abort.js';
 import { type LongTimer, setLongTimeout } from '../util/timers.js';
 import type { AnyTool, ToolContext, ToolCredentials } from './define.js';
@@ -141,17 +141,7 @@ function attemptOnce(
     };
     // Whatever the tool starts (a run, a team, a remote agent) draws from this run's lease and stops with
     // this call: the scope carries both without the tool passing anything along.
-    const scope = {
-      runId: call.runId,
-      agent: call.agent,
-      budget: call.budget,
-      get signal(): AbortSignal {
-        return context.signal;
-      },
-      ...(call.tenantId === undefined ? {} : { tenantId: call.tenantId }),
-      ...(call.userId === undefined ? {} : { userId: call.userId }),
-      ...(call.sessionId === undefined ? {} : { sessionId: call.sessionId }),
-    };
+    const scope = new ToolCallScope(call, context);
     let work: Promise<unknown>;
     try {
       work = Promise.resolve(runInScope(scope, () => tool.execute(args as never, context)));
@@ -163,6 +153,38 @@ function attemptOnce(
       (error: unknown) => finish(failureFromError(error)),
     );
   });
+}
+
+/**
+ * The run scope of one tool call. A class, because V8 builds an object literal with a getter (the signal
+ * is made on first read) several times slower, and one is built for every tool call.
+ */
+class ToolCallScope implements RunScope {
+  constructor(
+    private readonly call: ToolInvocation,
+    private readonly context: ToolContext,
+  ) {}
+  get runId(): string {
+    return this.call.runId;
+  }
+  get agent(): string {
+    return this.call.agent;
+  }
+  get budget(): Budget | undefined {
+    return this.call.budget;
+  }
+  get signal(): AbortSignal {
+    return this.context.signal;
+  }
+  get tenantId(): string | undefined {
+    return this.call.tenantId;
+  }
+  get userId(): string | undefined {
+    return this.call.userId;
+  }
+  get sessionId(): string | undefined {
+    return this.call.sessionId;
+  }
 }
 
 function checkOutput(tool: AnyTool, data: unknown): ToolResult {
