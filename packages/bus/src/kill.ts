@@ -5,7 +5,7 @@ import { encodeEnvelope, SYSTEM_CONTRACTS, systemEnvelope } from './envelope.js'
 import { truncate } from './quote.js';
 import { confirmedKvWrite, isJetStreamMissing, kvError, natsConnectionOf, openBucket } from './rollout/kv.js';
 import { checkToken, jetstreamNames, resolveNamespace, subjects } from './subjects.js';
-import { NatsBus, type PermissionDenial, permissionDenied } from './transport/nats.js';
+import { NatsBus, type PermissionDenial, permissionDenied, reportsDenials } from './transport/nats.js';
 import type { Bus } from './transport/types.js';
 
 export interface KillSwitchOptions {
@@ -46,16 +46,6 @@ export async function killSwitch(bus: Bus, options: KillSwitchOptions): Promise<
     payload,
   });
   await publishConfirmed(bus, subjects.kill(namespace), encodeEnvelope(envelope));
-}
-
-/** A bus that reports the publishes its server refuses (NatsBus). */
-interface DenialReporting {
-  onPermissionDenied(listener: (denial: PermissionDenial) => void): () => void;
-}
-
-function reportsDenials(bus: Bus): bus is Bus & DenialReporting {
-  // Duck-typed rather than `instanceof NatsBus`: a second copy of the package must still count.
-  return typeof (bus as Partial<DenialReporting>).onPermissionDenied === 'function';
 }
 
 /**

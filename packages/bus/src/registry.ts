@@ -8,6 +8,7 @@ import {
   systemEnvelope,
 } from './envelope.js';
 import { checkToken, resolveNamespace, subjects } from './subjects.js';
+import { type PermissionDenial, permissionDenied, reportsDenials } from './transport/nats.js';
 import type { Bus, BusSubscription } from './transport/types.js';
 
 /** What a worker announces about itself on `baton.<ns>.registry`. */
@@ -93,6 +94,15 @@ export async function listAgents(bus: Bus, options: ListAgentsOptions = {}): Pro
     if (options.name !== undefined && info.name !== options.name) return;
     found.set(info.instance, info);
   };
+  // A refused subscription or query looks like an empty bus: the server says so only in an -ERR, so
+  // the refusal is collected and thrown rather than answered with "no workers".
+  const watched = new Set([inbox, subjects.registry(namespace), subjects.registryQuery(namespace)]);
+  let refused: PermissionDenial | undefined;
+  const stopWatching = reportsDenials(bus)
+    ? bus.onPermissionDenied((denial) => {
+        if (watched.has(denial.subject)) refused ??= denial;
+      })
+    : undefined;
   const replies = bus.subscribe(inbox, (message) => collect(readAgentInfo(message.string())));
   const beats = bus.subscribe(subjects.registry(namespace), (message) =>
     collect(readAgentInfo(message.string())),
@@ -103,8 +113,12 @@ export async function listAgents(bus: Bus, options: ListAgentsOptions = {}): Pro
     });
     await new Promise((resolve) => setTimeout(resolve, timerDelay(timeoutMs)));
   } finally {
+    stopWatching?.();
     replies.unsubscribe();
     beats.unsubscribe();
+  }
+  if (refused) {
+    throw permissionDenied(refused, 'List the workers as a user of this namespace (baton nats-config)');
   }
   return [...found.values()].sort(
     (a, b) => a.name.localeCompare(b.name) || a.instance.localeCompare(b.instance),

@@ -150,6 +150,18 @@ describe('the CLI logs in to a multi-tenant nats-server (natsServerConfig)', () 
     expect(viaUrl.stderr).not.toContain('url-password-1');
   });
 
+  it("listing another tenant's workers is refused (exit 6), not answered with an empty bus", async () => {
+    const login = ['--nats-user', 'acme-caller', '--nats-password', passwordOf('acme-caller')];
+    const result = await withEnv(NO_LOGIN, () =>
+      inProcess(['agents', '--nats', nats.url, '--namespace', 'globex', ...login]),
+    );
+    expect(result.code, result.stderr).toBe(EXIT.AUTH_FAILED);
+    expect(result.stderr).toMatch(
+      /does not let this user (subscribe to|publish to) "(baton\.globex\.|_INBOX_globex)/,
+    );
+    expect(result.stdout).not.toMatch(/No workers/);
+  });
+
   it('login flags that do not fit together are usage errors (exit 2), before any connection', async () => {
     const cases: Array<[string[], Record<string, string>, RegExp]> = [
       [['--nats-password', 'flag-password-1'], {}, /needs a user/],

@@ -431,6 +431,16 @@ export function permissionDenial(error: unknown): PermissionDenial | undefined {
   return denial;
 }
 
+/** A bus that reports the publishes and subscriptions its server refuses (NatsBus). */
+export interface DenialReporting {
+  onPermissionDenied(listener: (denial: PermissionDenial) => void): () => void;
+}
+
+export function reportsDenials(bus: object): bus is DenialReporting {
+  // Duck-typed rather than `instanceof NatsBus`: a second copy of the package must still count.
+  return typeof (bus as Partial<DenialReporting>).onPermissionDenied === 'function';
+}
+
 export function permissionDenied(denial: PermissionDenial, hint?: string): BatonError {
   const verb = denial.operation === 'publish' ? 'publish to' : 'subscribe to';
   return new BatonError(
