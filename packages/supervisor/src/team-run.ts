@@ -656,6 +656,7 @@ export class TeamRun {
       ...(options.migrate ? { migrate: true } : {}),
       ...(options.dryRun ? { dryRun: true } : {}),
       ...(options.credentials ? { credentials: options.credentials } : {}),
+      ...(options.cache && !remote ? { cache: options.cache } : {}),
       ...(guardrails ? { guardrails: remote ? remoteStages(guardrails) : guardrails } : {}),
     });
     let result: RunResult<O>;

@@ -194,6 +194,12 @@ export interface TeamRunOptions {
   credentials?: RunOptions['credentials'];
   /** Guards of an enclosing team, applied before this team's own. */
   guardrails?: Guardrails;
+  /**
+   * The caches every local member runs with (see RunOptions.cache): one store for the team, so a member
+   * called again — a writer revising, a second team run — finds the tool results the first call kept.
+   * Remote members use their worker's.
+   */
+  cache?: RunOptions['cache'];
 }
 
 /** What every orchestrator accepts. */
