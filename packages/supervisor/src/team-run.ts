@@ -144,6 +144,7 @@ export class TeamRun {
     options = this.options;
     this.runId = journal?.runId ?? options.runId ?? randomUUID();
     this.journal = journal?.session;
+    this.journalBatch.upstream = this.journal;
     this.ledger = options.budget
       ? options.budget.lease(config.budget ?? {})
       : new Budget(config.budget ?? {});

@@ -307,6 +307,17 @@ export class JournalBatch {
     this.sessions.add(session);
   }
 
+  /** The team's own journal: its records (a member's handoff done, the next one sent) precede each member's. */
+  upstream: JournalSession | undefined;
+
+  /**
+   * The team's records durable: a member flushes them with its own before a side effect, so a crash right
+   * after the effect never leaves a finished member unrecorded (to run again on resume).
+   */
+  async flushUpstream(): Promise<void> {
+    await this.upstream?.flush();
+  }
+
   /** Every member's records durable; the first failure, if any, is thrown after all have been waited for. */
   async flush(): Promise<void> {
     const results = await Promise.allSettled([...this.sessions].map((session) => session.flush()));

@@ -85,7 +85,9 @@ export async function executeCall(
     });
     // A call with side effects runs only once its intent — and everything before it — is durable: a
     // crash then leaves an interrupted intent, never a silent repeat. A read tool may simply run again.
-    if (prepared.tool.risk !== 'read' || prepared.tool.once) await journal.flush();
+    if (prepared.tool.risk !== 'read' || prepared.tool.once) {
+      await Promise.all([journal.flush(), ctx.options.journalBatch?.flushUpstream()]);
+    }
   }
   const span = startSpan(ctx.tracer, `execute_tool ${call.name}`, ctx.parent);
   const recording = span.isRecording();
