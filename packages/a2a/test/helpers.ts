@@ -49,14 +49,17 @@ export function summarizer(options: { gate?: Promise<void>; delayMs?: number } =
   });
 }
 
-/** Never answers on its own: each model call takes a minute unless the run is aborted. */
+/**
+ * Never answers on its own: each model call takes ten minutes, far past any test's time limit, so a run
+ * that ends within a test was ended by its abort.
+ */
 export function slowAgent() {
   return defineAgent({
     name: 'slow',
     description: 'Takes its time',
     instructions: 'Think for a long time.',
     input: summarizeContract.input,
-    model: scriptedModel([{ text: 'done', delayMs: 60_000 }]),
+    model: scriptedModel([{ text: 'done', delayMs: 600_000 }]),
   });
 }
 

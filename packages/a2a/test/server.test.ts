@@ -107,7 +107,6 @@ describe('A2A server (the SDK client against a Baton agent, tasks in memory)', (
 
   it('tasks/cancel reaches the running Baton run through its AbortSignal', async () => {
     const sdk = await client(slow.url);
-    const started = performance.now();
     const stream = sdk.sendMessageStream(send([data({ text: 'take your time' })]));
     const seen: StreamResponse[] = [];
     let taskId = '';
@@ -119,9 +118,8 @@ describe('A2A server (the SDK client against a Baton agent, tasks in memory)', (
     expect(slow.handler.executor.active).toBe(1);
     const canceled = await sdk.cancelTask({ id: taskId, tenant: '', metadata: {} });
     expect(canceled.status?.state).toBe(TaskState.TASK_STATE_CANCELED);
-    // The model call was a minute long: only the abort ends the run this soon.
+    // The model call takes ten minutes (past the test's limit): only the abort can end the run here.
     await until(() => slow.handler.executor.active === 0, 'the run to stop');
-    expect(performance.now() - started).toBeLessThan(30_000);
     const task = await sdk.getTask({ id: taskId, tenant: '', historyLength: undefined });
     expect(task.status?.state).toBe(TaskState.TASK_STATE_CANCELED);
     expect(TERMINAL.has(task.status?.state ?? TaskState.TASK_STATE_UNSPECIFIED)).toBe(true);
