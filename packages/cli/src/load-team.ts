@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { AgentLike, HandoffContract } from '@baton/core';
 import type { Team } from '@baton/supervisor';
-import { catalogueTeam, TEAM_NAMES, type TeamOptions } from '@baton/teams';
+import { AGENT_NAMES, catalogueTeam, servableAgent, TEAM_NAMES, type TeamOptions } from '@baton/teams';
 import { CliError, EXIT } from './errors.js';
 import { selfCommand } from './io.js';
 import { shellCommand } from './stores.js';
@@ -116,6 +117,34 @@ function editDistance(a: string, b: string): number {
     previous = current;
   }
   return previous[b.length] ?? 0;
+}
+
+/** What `baton <mcp|a2a> serve <reference>` serves: a catalogue agent, or a team (by name or module path). */
+export type ServedTarget =
+  | { kind: 'agent'; agent: AgentLike; contract: HandoffContract }
+  | { kind: 'team'; loaded: LoadedTeam };
+
+/**
+ * Resolves an agent name, a team name or a team module; anything else is a usage error naming the agents
+ * and teams, with a hint that repeats `command` with a module path.
+ */
+export async function loadServed(
+  reference: string,
+  options: TeamOptions,
+  command: readonly string[],
+): Promise<ServedTarget> {
+  if (AGENT_NAMES.includes(reference)) {
+    const { contract, create } = servableAgent(reference);
+    return { kind: 'agent', agent: create(), contract };
+  }
+  if (!looksLikePath(reference) && !TEAM_NAMES.includes(reference)) {
+    throw new CliError(
+      `Unknown agent or team "${reference}". Agents: ${AGENT_NAMES.join(', ')}. Teams: ${TEAM_NAMES.join(', ')}`,
+      EXIT.USAGE,
+      `Or a module that exports a team: ${selfCommand()} ${shellCommand(command.map((word) => (word === reference ? './my-team.js' : word)))}`,
+    );
+  }
+  return { kind: 'team', loaded: await loadTeam(reference, options, command) };
 }
 
 function looksLikePath(reference: string): boolean {

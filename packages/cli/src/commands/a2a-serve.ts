@@ -1,10 +1,10 @@
 import { type A2aServable, type A2aServing, type ServeA2aOptions, serveA2a } from '@baton/a2a';
 import type { NatsBus } from '@baton/bus';
 import type { AgentLike } from '@baton/core';
-import { AGENT_NAMES, formatDuration, servableAgent, TEAM_NAMES } from '@baton/teams';
+import { formatDuration } from '@baton/teams';
 import { CliError, EXIT } from '../errors.js';
 import type { Io } from '../io.js';
-import { loadTeam } from '../load-team.js';
+import { loadServed } from '../load-team.js';
 import { connectNats, type NatsConnectFlags } from '../nats.js';
 import { natsUrlOf } from '../nats-flags.js';
 
@@ -79,23 +79,13 @@ async function resolveTarget(
   reference: string,
   flags: A2aServeFlags,
 ): Promise<{ target: A2aServable; options: Omit<ServeA2aOptions, 'port' | 'host'> }> {
-  if (AGENT_NAMES.includes(reference)) {
-    const { contract, create } = servableAgent(reference);
-    return { target: create(), options: { contract } };
-  }
-  const looksLikePath = /[\\/]/.test(reference) || /\.(c|m)?(j|t)s$/.test(reference);
-  if (!looksLikePath && !TEAM_NAMES.includes(reference)) {
-    throw new CliError(
-      `Unknown agent or team "${reference}". Agents: ${AGENT_NAMES.join(', ')}. Teams: ${TEAM_NAMES.join(', ')}`,
-      EXIT.USAGE,
-      'Or give a path to a module that exports a team, e.g. `baton a2a serve ./my-team.js`',
-    );
-  }
-  const loaded = await loadTeam(reference, flags.timeout ? { timeoutMs: flags.timeout } : {}, [
+  const served = await loadServed(reference, flags.timeout ? { timeoutMs: flags.timeout } : {}, [
     'a2a',
     'serve',
     reference,
   ]);
+  if (served.kind === 'agent') return { target: served.agent, options: { contract: served.contract } };
+  const { loaded } = served;
   return { target: loaded.team as A2aServable, options: { fromText: (topic) => loaded.input(topic) } };
 }
 

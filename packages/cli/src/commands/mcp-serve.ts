@@ -1,9 +1,9 @@
 import type { AgentLike } from '@baton/core';
 import { type McpHttpOptions, type McpServable, type ServeMcpOptions, serveMcp } from '@baton/mcp';
-import { AGENT_NAMES, formatDuration, servableAgent, TEAM_NAMES } from '@baton/teams';
+import { formatDuration } from '@baton/teams';
 import { CliError, EXIT } from '../errors.js';
 import type { Io } from '../io.js';
-import { loadTeam } from '../load-team.js';
+import { loadServed } from '../load-team.js';
 
 export interface McpServeFlags {
   /** Serve Streamable HTTP on this port (0: a free one) instead of stdio. */
@@ -56,19 +56,13 @@ async function resolveTarget(
   reference: string,
   flags: McpServeFlags,
 ): Promise<{ target: McpServable; options: Omit<ServeMcpOptions, 'transport'> }> {
-  if (AGENT_NAMES.includes(reference)) {
-    const { contract, create } = servableAgent(reference);
-    return { target: create(), options: { contract } };
-  }
-  const looksLikePath = /[\\/]/.test(reference) || /\.(c|m)?(j|t)s$/.test(reference);
-  if (!looksLikePath && !TEAM_NAMES.includes(reference)) {
-    throw new CliError(
-      `Unknown agent or team "${reference}". Agents: ${AGENT_NAMES.join(', ')}. Teams: ${TEAM_NAMES.join(', ')}`,
-      EXIT.USAGE,
-      'Or give a path to a module that exports a team, e.g. `baton mcp serve ./my-team.js`',
-    );
-  }
-  const loaded = await loadTeam(reference, flags.timeout ? { timeoutMs: flags.timeout } : {});
+  const served = await loadServed(reference, flags.timeout ? { timeoutMs: flags.timeout } : {}, [
+    'mcp',
+    'serve',
+    reference,
+  ]);
+  if (served.kind === 'agent') return { target: served.agent, options: { contract: served.contract } };
+  const { loaded } = served;
   return {
     target: loaded.team as McpServable,
     options: {
