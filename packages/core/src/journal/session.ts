@@ -311,11 +311,12 @@ export class JournalBatch {
   upstream: JournalSession | undefined;
 
   /**
-   * The team's records durable: a member flushes them with its own before a side effect, so a crash right
-   * after the effect never leaves a finished member unrecorded (to run again on resume).
+   * Everything recorded before a side effect durable: the team's records and every member's so far. A
+   * member flushes them with its own before the effect, so a crash right after it never leaves a finished
+   * member or a tool outcome unrecorded (to run again on resume). The sessions stay for the team's end.
    */
   async flushUpstream(): Promise<void> {
-    await this.upstream?.flush();
+    await Promise.all([this.upstream?.flush(), ...[...this.sessions].map((session) => session.flush())]);
   }
 
   /** Every member's records durable; the first failure, if any, is thrown after all have been waited for. */
