@@ -1,19 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { BatonError } from '@baton/core';
 import {
-  type Authenticator,
-  type ConnectionOptions,
   connect,
-  headers as createHeaders,
   createInbox,
-  credsAuthenticator,
-  type Msg,
   type MsgHdrs,
   type NatsConnection,
   type Subscription,
 } from '@nats-io/transport-node';
 import { EventEmitter } from 'eventemitter3';
-import { decodeUtf8 } from '../bytes.js';
 import {
   callHandler,
   type HandlerErrorListener,
@@ -21,6 +14,14 @@ import {
   reportHandlerError,
 } from './handler-errors.js';
 import { DEFAULT_MAX_PAYLOAD } from './in-process.js';
+import { NatsMessage, NatsSubscription, toBytes, toNatsHeaders } from './nats-adapters.js';
+import {
+  connectFailed,
+  connectionOptionsOf,
+  inboxPrefixOf,
+  type NatsBusOptions,
+  type NatsBusWrapOptions,
+} from './nats-connect.js';
 import {
   busClosed,
   deadlineExceeded,
@@ -29,11 +30,11 @@ import {
   payloadTooLarge,
   type WaitingRequest,
 } from './pending.js';
+import { type PermissionDenial, permissionDenial, permissionDenied } from './permission-denials.js';
 import { checkSubject } from './subject.js';
 import type {
   Bus,
   BusHandler,
-  BusHeaders,
   BusMessage,
   BusPayload,
   BusStatus,
@@ -43,68 +44,16 @@ import type {
   SubscribeOptions,
 } from './types.js';
 
-export interface NatsBusOptions {
-  /** `nats://host:port`, or several for a cluster. */
-  servers: string | string[];
-  /** Client name shown by the server's monitoring. */
-  name?: string;
-  /** Largest payload this bus sends or accepts (default: the server's max_payload, usually 1 MiB). */
-  maxPayload?: number;
-  /** How long the first connection may take (default 5 s). */
-  connectTimeoutMs?: number;
-  /** Pause between reconnect attempts (default 250 ms). */
-  reconnectTimeWaitMs?: number;
-  /** Reconnect attempts per server before giving up; -1 (default) retries forever. */
-  maxReconnectAttempts?: number;
-  /**
-   * Prefix of every reply subject this bus (and JetStream on its connection) listens on (default
-   * `_INBOX`). A user of a tenant config from `natsServerConfig` may subscribe only to its tenant's
-   * prefix: pass `tenantInboxPrefix(namespace)`, or requests never get their replies.
-   */
-  inboxPrefix?: string;
-  /** Any other nats.js connection option (credentials, TLS, ping interval...). */
-  connection?: Partial<ConnectionOptions>;
-  /**
-   * A NATS credentials file (`.creds`: a user JWT and its nkey seed, as `nsc` writes) to log in with. Read
-   * once here; an unreadable file is CONFIG_INVALID.
-   */
-  credsFile?: string;
-  /** Where errors thrown by subscription handlers go (default: console.error), as on InProcessBus. */
-  onHandlerError?: HandlerErrorListener;
-}
-
-export interface NatsBusWrapOptions {
-  maxPayload?: number;
-  /** The connection's inbox prefix, when it was connected with one (read from the connection otherwise). */
-  inboxPrefix?: string;
-  /** Close the connection when the bus closes (default false: the caller owns it). */
-  ownsConnection?: boolean;
-  /** Where errors thrown by subscription handlers go (default: console.error), as on InProcessBus. */
-  onHandlerError?: HandlerErrorListener;
-}
-
-/** A publish or subscription the NATS server refused for this connection's user. */
-export interface PermissionDenial {
-  operation: 'publish' | 'subscription';
-  subject: string;
-  queue?: string;
-}
-
-class NatsSubscription implements BusSubscription {
-  constructor(
-    readonly subject: string,
-    readonly queue: string | undefined,
-    private readonly sub: Subscription,
-  ) {}
-
-  get closed(): boolean {
-    return this.sub.isClosed();
-  }
-
-  unsubscribe(): void {
-    if (!this.sub.isClosed()) this.sub.unsubscribe();
-  }
-}
+// Also importable from here, where the package index and other modules look for them.
+export { toNatsHeaders } from './nats-adapters.js';
+export type { NatsBusOptions, NatsBusWrapOptions } from './nats-connect.js';
+export {
+  type DenialReporting,
+  type PermissionDenial,
+  permissionDenial,
+  permissionDenied,
+  reportsDenials,
+} from './permission-denials.js';
 
 /**
  * The Bus over NATS core (`@nats-io/transport-node` v3). One muxed inbox subscription serves every request
@@ -171,39 +120,12 @@ export class NatsBus implements Bus {
 
   /** Connects to NATS. A server that cannot be reached fails with BUS_DISCONNECTED, never hangs. */
   static async connect(options: NatsBusOptions): Promise<NatsBus> {
-    const connectionOptions: ConnectionOptions = {
-      servers: options.servers,
-      timeout: options.connectTimeoutMs ?? 5_000,
-      reconnect: true,
-      maxReconnectAttempts: options.maxReconnectAttempts ?? -1,
-      reconnectTimeWait: options.reconnectTimeWaitMs ?? 250,
-      reconnectJitter: 100,
-      // nats.js builds an Error (a stack trace) for every request and timeout up front, in case it fails;
-      // that was a fifth of a journal append's CPU. Failures reach callers as BatonErrors with context.
-      noAsyncTraces: true,
-      ...options.connection,
-    };
-    if (options.name !== undefined) connectionOptions.name = options.name;
-    if (options.credsFile !== undefined) connectionOptions.authenticator = credsFrom(options.credsFile);
-    if (options.inboxPrefix !== undefined)
-      connectionOptions.inboxPrefix = checkInboxPrefix(options.inboxPrefix);
+    const connectionOptions = connectionOptionsOf(options);
     let connection: NatsConnection;
     try {
       connection = await connect(connectionOptions);
     } catch (error) {
-      // A refused login is the user's to fix, not a server to wait for: its own code, not retryable.
-      const refused = (error as Error)?.name === 'AuthorizationError';
-      throw new BatonError(
-        refused ? 'BUS_AUTH_FAILED' : 'BUS_DISCONNECTED',
-        `Cannot connect to NATS at ${withoutPasswords(options.servers)}: ${(error as Error).message}`,
-        {
-          cause: error,
-          details: { servers: withoutPasswords(options.servers) },
-          ...(refused
-            ? { hint: "Check the user and password (or the server's authorization settings)" }
-            : {}),
-        },
-      );
+      throw connectFailed(error, options.servers);
     }
     const wrap: NatsBusWrapOptions = { ownsConnection: true };
     if (connectionOptions.inboxPrefix !== undefined) wrap.inboxPrefix = connectionOptions.inboxPrefix;
@@ -415,144 +337,5 @@ export class NatsBus implements Bus {
       cause: error,
       details: { subject },
     });
-  }
-}
-
-/** The denial a nats.js error describes, when it is a permission violation. */
-export function permissionDenial(error: unknown): PermissionDenial | undefined {
-  const candidate = error as { name?: unknown; operation?: unknown; subject?: unknown; queue?: unknown };
-  if (candidate?.name !== 'PermissionViolationError' || typeof candidate.subject !== 'string')
-    return undefined;
-  const denial: PermissionDenial = {
-    operation: candidate.operation === 'subscription' ? 'subscription' : 'publish',
-    subject: candidate.subject,
-  };
-  if (typeof candidate.queue === 'string') denial.queue = candidate.queue;
-  return denial;
-}
-
-/** A bus that reports the publishes and subscriptions its server refuses (NatsBus). */
-export interface DenialReporting {
-  onPermissionDenied(listener: (denial: PermissionDenial) => void): () => void;
-}
-
-export function reportsDenials(bus: object): bus is DenialReporting {
-  // Duck-typed rather than `instanceof NatsBus`: a second copy of the package must still count.
-  return typeof (bus as Partial<DenialReporting>).onPermissionDenied === 'function';
-}
-
-export function permissionDenied(denial: PermissionDenial, hint?: string): BatonError {
-  const verb = denial.operation === 'publish' ? 'publish to' : 'subscribe to';
-  return new BatonError(
-    'BUS_PERMISSION_DENIED',
-    `The NATS server does not let this user ${verb} "${denial.subject}"`,
-    {
-      details: { ...denial },
-      hint: hint ?? "Check the user's permissions (baton nats-config) and the namespace it works in",
-    },
-  );
-}
-
-/**
- * The login of a credentials file, checked now: nats.js would parse it only while connecting, and a
- * malformed file would then look like a server that cannot be reached.
- */
-function credsFrom(path: string): Authenticator {
-  const invalid = (why: string) =>
-    new BatonError('CONFIG_INVALID', `NatsBus: the credentials file ${path} ${why}`, {
-      details: { field: 'credsFile' },
-      hint: 'Give the .creds file of a NATS user (a user JWT and its nkey seed), as nsc writes it',
-    });
-  let contents: Uint8Array;
-  try {
-    contents = readFileSync(path);
-  } catch (error) {
-    throw invalid(`cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-  const authenticator = credsAuthenticator(contents);
-  try {
-    authenticator('check');
-  } catch {
-    // Not the parser's message: it could quote the file, and the file holds a secret seed.
-    throw invalid('is not a NATS credentials file');
-  }
-  return authenticator;
-}
-
-/** Server URLs as they may be shown: `nats://user:pass@host` keeps its host, not its credentials. */
-function withoutPasswords(servers: string | string[]): string {
-  return String(servers).replace(/\/\/[^/@,]*@/g, '//***@');
-}
-
-/** The inbox prefix a nats.js connection was made with (its options are not part of the typed interface). */
-function inboxPrefixOf(connection: NatsConnection): string | undefined {
-  const prefix = (connection as { options?: { inboxPrefix?: unknown } }).options?.inboxPrefix;
-  return typeof prefix === 'string' && prefix !== '' ? prefix : undefined;
-}
-
-/** Subject tokens without wildcards: a prefix with one would subscribe to other clients' replies. */
-const INBOX_PREFIX = /^[A-Za-z0-9_$-]{1,128}(\.[A-Za-z0-9_$-]{1,128}){0,7}$/;
-
-function checkInboxPrefix(prefix: string): string {
-  if (!INBOX_PREFIX.test(prefix)) {
-    throw new BatonError(
-      'CONFIG_INVALID',
-      'NatsBus: "inboxPrefix" must be subject tokens of letters, digits, "_", "-" or "$", with no wildcards',
-      { details: { field: 'inboxPrefix' } },
-    );
-  }
-  return prefix;
-}
-
-export function toNatsHeaders(values: BusHeaders): MsgHdrs {
-  const natsHeaders = createHeaders();
-  for (const key in values) natsHeaders.set(key, values[key] as string);
-  return natsHeaders;
-}
-
-function toBytes(payload: BusPayload): Uint8Array {
-  // Buffer.from encodes UTF-8 several times faster than the TextEncoder nats.js would use.
-  return typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
-}
-
-/** Headers as a plain record with lower-case names. */
-export function headersOf(natsHeaders: MsgHdrs | undefined): BusHeaders | undefined {
-  if (!natsHeaders) return undefined;
-  const headers: BusHeaders = {};
-  for (const [key, values] of natsHeaders) {
-    if (values.length > 0) headers[key.toLowerCase()] = values[0] as string;
-  }
-  return headers;
-}
-
-/** A received NATS message; headers and text are converted only when read. */
-class NatsMessage implements BusMessage {
-  private converted: BusHeaders | undefined | null = null;
-
-  constructor(private readonly msg: Msg) {}
-
-  get subject(): string {
-    return this.msg.subject;
-  }
-
-  get data(): Uint8Array {
-    return this.msg.data;
-  }
-
-  get size(): number {
-    return this.msg.data.byteLength;
-  }
-
-  get reply(): string | undefined {
-    return this.msg.reply || undefined;
-  }
-
-  get headers(): BusHeaders | undefined {
-    if (this.converted === null) this.converted = headersOf(this.msg.headers);
-    return this.converted;
-  }
-
-  string(): string {
-    return decodeUtf8(this.msg.data);
   }
 }
