@@ -67,7 +67,7 @@ async function openJournal(
   } catch (error) {
     return { runId, session: undefined, input, failure: BatonError.wrap(error) };
   }
-  const hash = hashConfig({ team: config.name, shape: describe() });
+  const hash = teamConfigHash(config.name, describe);
   if (session.finished) {
     return { runId, session, input: session.started?.input, finished: session.finished.result as TeamResult };
   }
@@ -99,6 +99,18 @@ async function openJournal(
     return { runId, session: undefined, input, failure: BatonError.wrap(error) };
   }
   return { runId, session, input };
+}
+
+/** Team config hashes by the team's `describe`: a team's shape is fixed when it is built (as its bundle is). */
+const configHashes = new WeakMap<() => unknown, string>();
+
+function teamConfigHash(name: string, describe: () => unknown): string {
+  let hash = configHashes.get(describe);
+  if (hash === undefined) {
+    hash = hashConfig({ team: name, shape: describe() });
+    configHashes.set(describe, hash);
+  }
+  return hash;
 }
 
 /** What a member contributes to its team's configuration hash. */

@@ -46,6 +46,12 @@ const DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
 const OPEN_ATTEMPTS = 5;
 
 const encoder = new TextEncoder();
+/**
+ * Writer nonces are this process's random prefix and a counter: unique across processes and opens
+ * without asking the system for random bytes on every open (a team run opens one writer per member).
+ */
+const NONCE_PREFIX = randomBytes(12).toString('base64url');
+let nonces = 0;
 
 /**
  * Run journals on a JetStream stream, one subject per run (`baton.<ns>.journal.<runId>`). Single writer
@@ -145,7 +151,7 @@ class NatsJournalWriter implements JournalWriter {
   private lastStreamSeq: number;
   private fencedOff = false;
   /** Tells this writer's records from any other's, so a duplicate or a CAS loss can be judged. */
-  private readonly nonce = randomBytes(12).toString('base64url');
+  private readonly nonce = `${NONCE_PREFIX}.${(++nonces).toString(36)}`;
   private readonly subject: string;
   /** Appends go out one at a time, in call order: each one's expectation is the previous one's sequence. */
   private queue: Promise<unknown> = Promise.resolve();
