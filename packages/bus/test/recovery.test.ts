@@ -147,7 +147,6 @@ describe('recovery after crashes and reconnects (real processes)', () => {
       return result;
     });
     await killing;
-    watch.stop();
 
     expect(results.filter((r) => r.status !== 'completed').map((r) => r.error)).toEqual([]);
     expect(results.map((r) => r.output?.text)).toEqual(Array.from({ length: total }, (_, i) => `job-${i}`));
@@ -157,7 +156,9 @@ describe('recovery after crashes and reconnects (real processes)', () => {
     const info = await jsm.streams.info(`KV_${jetstreamNames.resultsBucket(namespace)}`);
     expect(info.state.messages).toBe(total);
     expect((await jsm.streams.info(jetstreamNames.invokeStream(namespace))).state.messages).toBe(0);
+    // The watch is stopped only once it has seen every write: under load it lags behind the results.
     await waitUntil(() => doneWrites.size === total, 'every result write seen by the watch', 20_000);
+    watch.stop();
     expect([...doneWrites.values()].filter((count) => count !== 1)).toEqual([]);
 
     // The victim's runs were finished by the others, soon after the kill (the old ack wait and stale

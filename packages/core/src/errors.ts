@@ -251,7 +251,7 @@ export function isAbortError(error: unknown): boolean {
 }
 
 /** Builds the error for an aborted signal, keeping a BatonError reason (a timeout, a kill) as it is. */
-export function abortReason(signal: AbortSignal): BatonError {
+export function abortReason(signal: { readonly reason: unknown }): BatonError {
   const reason: unknown = signal.reason;
   if (reason instanceof BatonError) return reason;
   return new BatonError('ABORTED', 'The run was aborted', { cause: reason });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AnyTool } from '../tools/define.js';
 import { raceAbort } from '../util/abort.js';
+import type { AbortLike } from '../util/run-signal.js';
 import { keyHashOf, toolCacheKey } from './keys.js';
 import { inMemoryCacheStore } from './memory.js';
 import type { CacheLookup, CacheStore, JsonValue, RunCacheOptions } from './types.js';
@@ -46,7 +47,7 @@ export function toolCacheSlot(tool: AnyTool, args: unknown, call: ToolCacheCall)
 export async function readToolCache(
   tool: AnyTool,
   slot: ToolCacheSlot,
-  signal: AbortSignal,
+  signal: AbortLike,
 ): Promise<{ data: unknown; lookup: CacheLookup } | { data?: undefined; lookup: CacheLookup }> {
   const miss = { lookup: { hit: false, key: keyHashOf(slot.key), savedTokens: 0 } };
   let stored: JsonValue | undefined;
@@ -77,7 +78,7 @@ export async function writeToolCache(
   slot: ToolCacheSlot,
   data: unknown,
   durationMs: number,
-  signal: AbortSignal,
+  signal: AbortLike,
 ): Promise<void> {
   if (!tool.cache) return;
   try {

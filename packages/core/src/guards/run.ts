@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BatonError } from '../errors.js';
 import type { RunEventSink } from '../events/emitter.js';
+import type { AbortLike } from '../util/run-signal.js';
 import { setLongTimeout } from '../util/timers.js';
 import {
   type Guard,
@@ -20,7 +21,7 @@ export interface GuardRunContext {
   tool?: string;
   tenantId?: string;
   userId?: string;
-  signal: AbortSignal;
+  signal: AbortLike;
   events: RunEventSink | undefined;
 }
 
@@ -132,7 +133,7 @@ class CheckContext implements GuardContext {
   declare tool?: string;
   declare tenantId?: string;
   declare userId?: string;
-  readonly #run: AbortSignal;
+  readonly #run: AbortLike;
   /** Made when the signal is first asked for, or the guard's time is up: most checks never need it. */
   #abort: CheckAbort | undefined;
 
@@ -140,7 +141,7 @@ class CheckContext implements GuardContext {
     readonly stage: GuardStage,
     readonly runId: string,
     readonly agent: string,
-    run: AbortSignal,
+    run: AbortLike,
   ) {
     this.#run = run;
   }

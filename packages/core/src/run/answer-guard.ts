@@ -7,6 +7,7 @@ import type { Agent } from '../agent.js';
 import type { RunEventSink } from '../events/emitter.js';
 import { type GuardRunContext, guardsFor, runGuards } from '../guards/run.js';
 import type { Guard } from '../guards/types.js';
+import type { AbortLike } from '../util/run-signal.js';
 import { type LongTimer, setLongTimeout } from '../util/timers.js';
 import type { ModelDelta } from './model-step.js';
 import type { LoopState } from './state.js';
@@ -38,7 +39,7 @@ export function guardContextOf(
   agent: Agent,
   options: RunOptions,
   state: LoopState,
-  signal: AbortSignal,
+  signal: AbortLike,
   events: RunOptions['events'],
 ): RunGuards | undefined {
   if (!options.guardrails && !agent.config.guardrails) return undefined;
@@ -76,7 +77,7 @@ const PARTIAL_TEXT_GRACE_MS = 1_000;
 export async function guardPartialText(
   state: LoopState,
   guards: RunGuards,
-  signal: AbortSignal,
+  signal: AbortLike,
 ): Promise<void> {
   const text = state.lastText;
   state.lastText = undefined;

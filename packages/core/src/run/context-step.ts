@@ -11,6 +11,7 @@ import { costOf } from '../model/pricing.js';
 import type { Usage } from '../model/types.js';
 import { addUsage } from '../model/usage.js';
 import { BatonAttr } from '../tracing/attributes.js';
+import { realSignal } from '../util/run-signal.js';
 import { callModel, type ModelStepContext } from './model-step.js';
 import type { LoopState } from './state.js';
 import type { RunOptions } from './types.js';
@@ -89,7 +90,9 @@ async function summarizeFor(request: SummaryRequest, ctx: ContextStepContext): P
       messages: request.messages,
       role: 'extraction',
       maxOutputTokens: request.maxTokens,
-      signal: step.signal,
+      get signal() {
+        return realSignal(step.signal);
+      },
     },
     // No deltas: the summary is not the agent's answer, and a UI streaming the run must not show it.
     { ...step, model: summarizer, events: undefined },

@@ -19,6 +19,7 @@ import { BatonAttr, GenAI, GenAIOperation } from '../tracing/attributes.js';
 import { activeContext, contextWithSpan, failSpan, startSpan, tracerFor } from '../tracing/spans.js';
 import { raceAbort } from '../util/abort.js';
 import { randomUuid } from '../util/ids.js';
+import { type AbortLike, RunAbort, realSignal } from '../util/run-signal.js';
 import { type LongTimer, setLongTimeout } from '../util/timers.js';
 import {
   type AnswerGuard,
@@ -134,8 +135,8 @@ export async function executeRun<I, O>(
   }
 
   if (memory && !resumed && !outcome) await recallIntoContext(memory, agent.name, state, options, span);
-  const controller = new AbortController();
-  const signal = controller.signal;
+  const controller = new RunAbort();
+  const signal: AbortLike = controller;
   const onCallerAbort = () => controller.abort(options.signal?.reason);
   const lease = leaseFor(agent, state, options.budget);
   let timer: LongTimer | undefined;
@@ -351,7 +352,10 @@ async function steps(
     }
     const request: ModelRequest = {
       messages: context?.messages ?? state.messages.slice(),
-      signal,
+      // Made when the model adapter reads it: a model that answers at once never needs a Node signal.
+      get signal() {
+        return realSignal(signal);
+      },
       role: step === 1 ? 'planning' : 'tool-selection',
     };
     if (tools.length > 0) request.tools = tools;

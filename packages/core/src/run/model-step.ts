@@ -6,6 +6,7 @@ import type { Model, ModelRequest, ModelResponse } from '../model/types.js';
 import { BatonAttr, GenAI, GenAIOperation } from '../tracing/attributes.js';
 import { contextWithSpan, failSpan, startSpan, withContext } from '../tracing/spans.js';
 import { raceAbort } from '../util/abort.js';
+import type { AbortLike } from '../util/run-signal.js';
 
 export interface ModelStepContext {
   model: Model;
@@ -16,7 +17,7 @@ export interface ModelStepContext {
   runId: string;
   agent: string;
   step: number;
-  signal: AbortSignal;
+  signal: AbortLike;
   captureContent: boolean;
 }
 

@@ -19,6 +19,7 @@ import type { PreparedCall } from '../tools/validate.js';
 import { BatonAttr, GenAI, GenAIOperation } from '../tracing/attributes.js';
 import { contextWithSpan, startSpan, withContext } from '../tracing/spans.js';
 import { digest } from '../util/canonical.js';
+import { type AbortLike, realSignal } from '../util/run-signal.js';
 import { previewOf, untrustedConsent } from './approval-step.js';
 import { audit, auditArgs, auditOutcome } from './audit.js';
 import { credentialsFor, redactSecrets } from './secrets.js';
@@ -32,7 +33,7 @@ export interface ToolStepContext {
   tracer: Tracer;
   parent: Context;
   events: RunEventSink | undefined;
-  signal: AbortSignal;
+  signal: AbortLike;
   /** The run's lease: what tools that start other runs draw from. */
   budget: Budget | undefined;
   /** The run's journal, when it keeps one: recorded outcomes replay, new ones are recorded. */
@@ -324,7 +325,7 @@ function dryRunContext(call: ToolCall, ctx: ToolStepContext): ToolContext {
   return {
     ...(options.tenantId === undefined ? {} : { tenantId: options.tenantId }),
     ...(options.userId === undefined ? {} : { userId: options.userId }),
-    signal: ctx.signal,
+    signal: realSignal(ctx.signal),
     runId: state.runId,
     agent: ctx.agent.name,
     step: state.step,

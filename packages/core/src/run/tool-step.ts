@@ -5,6 +5,7 @@ import type { ToolCall } from '../model/types.js';
 import { type PreparedCall, prepareToolCall } from '../tools/validate.js';
 import { canonicalJson } from '../util/canonical.js';
 import { mapConcurrent } from '../util/concurrency.js';
+import type { AbortLike } from '../util/run-signal.js';
 import { mayNeedApproval, settleApprovals } from './approval-step.js';
 import type { LoopState } from './state.js';
 import { stoppedStatus } from './stop-status.js';
@@ -16,7 +17,7 @@ export type { ToolStepContext } from './tool-call.js';
 export type ToolStepOutcome = { stop: false } | { stop: true; status: RunStatus; error?: BatonError };
 
 /** How a run stopped from outside ends (see stoppedStatus). */
-export function stopOnAbort(signal: AbortSignal): { stop: true; status: RunStatus; error: BatonError } {
+export function stopOnAbort(signal: AbortLike): { stop: true; status: RunStatus; error: BatonError } {
   const error = abortReason(signal);
   return { stop: true, status: stoppedStatus(error.code), error };
 }

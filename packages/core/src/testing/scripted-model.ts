@@ -1,4 +1,4 @@
-import { abortReason, BatonError } from '../errors.js';
+import { BatonError } from '../errors.js';
 import { costOf, type ModelPrice } from '../model/pricing.js';
 import type {
   FinishReason,
@@ -111,8 +111,9 @@ export function scriptedModel(
 
   // A promise chain, not async functions: benchmarks hold thousands of calls open and measure what
   // each one keeps, which should be the framework's cost rather than this test double's.
+  // The request's signal is read only when a turn waits: a run's signal is made on first read
+  // (util/run-signal.ts), and the loop races every model call against its own cancellation anyway.
   function respond(request: ModelRequest): Promise<ModelResponse> {
-    if (request.signal?.aborted) return Promise.reject(abortReason(request.signal));
     const call = calls++;
     let reply: ScriptedReply | Promise<ScriptedReply>;
     try {

@@ -4,6 +4,7 @@ import type { CacheLookup, RunCacheOptions } from '../cache/types.js';
 import { abortReason, BatonError } from '../errors.js';
 import { type RunScope, runInScope } from '../run/scope.js';
 import { backoffDelay, sleep } from '../util/abort.js';
+import type { AbortLike } from '../util/run-signal.js';
 import { type LongTimer, setLongTimeout } from '../util/timers.js';
 import type { AnyTool, ToolContext, ToolCredentials } from './define.js';
 import { failureFromError, type ToolResult, toolFailure } from './result.js';
@@ -14,7 +15,7 @@ export interface ToolInvocation {
   step: number;
   toolCallId: string;
   /** The run's signal: aborts on run timeout, user abort or kill. */
-  signal: AbortSignal;
+  signal: AbortLike;
   /** Calls per tool so far in this run, for `rateLimit.perRun`; updated here. */
   callCounts: Record<string, number>;
   /** The run's lease; runs the tool starts draw from it. */

@@ -1,8 +1,9 @@
 import { abortReason } from '../errors.js';
+import type { AbortLike } from './run-signal.js';
 import { setLongTimeout } from './timers.js';
 
 /** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal?: AbortLike): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(abortReason(signal));
@@ -10,7 +11,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
     const onAbort = () => {
       timer.clear();
-      reject(abortReason(signal as AbortSignal));
+      reject(abortReason(signal as AbortLike));
     };
     const timer = setLongTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
@@ -24,8 +25,12 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * Settles with `work`, or rejects as soon as `signal` aborts — even when the work ignores its signal
  * (a tool stuck in a non-cancellable call must not hold the run past its deadline).
  */
-export function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortReason(signal));
+export function raceAbort<T>(work: Promise<T>, signal: AbortLike): Promise<T> {
+  if (signal.aborted) {
+    // Nobody waits for the work any more: its failure must not surface as an unhandled rejection.
+    work.catch(() => undefined);
+    return Promise.reject(abortReason(signal));
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(abortReason(signal));
     signal.addEventListener('abort', onAbort, { once: true });
