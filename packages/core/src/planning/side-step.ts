@@ -11,7 +11,7 @@ import { callModel, type ModelStepContext } from '../run/model-step.js';
 import type { LoopState } from '../run/state.js';
 import { stoppedStatus } from '../run/stop-status.js';
 import type { RunOptions, RunStatus } from '../run/types.js';
-import { realSignal } from '../util/run-signal.js';
+import { withLazySignal } from '../util/run-signal.js';
 
 /** What the loop gives the planning, review and grounding steps it runs inside a run. */
 export interface SideStepContext {
@@ -96,16 +96,7 @@ export async function sideStep(
       step,
       events: undefined,
     };
-    const signal = ctx.model.signal;
-    response = await callModel(
-      {
-        ...request,
-        get signal() {
-          return realSignal(signal);
-        },
-      },
-      model,
-    );
+    response = await callModel(withLazySignal({ ...request }, ctx.model.signal), model);
     journal?.append({
       type: 'model.step',
       at: Date.now(),

@@ -11,7 +11,7 @@ import { costOf } from '../model/pricing.js';
 import type { Usage } from '../model/types.js';
 import { addUsage } from '../model/usage.js';
 import { BatonAttr } from '../tracing/attributes.js';
-import { realSignal } from '../util/run-signal.js';
+import { withLazySignal } from '../util/run-signal.js';
 import { callModel, type ModelStepContext } from './model-step.js';
 import type { LoopState } from './state.js';
 import type { RunOptions } from './types.js';
@@ -86,14 +86,10 @@ async function summarizeFor(request: SummaryRequest, ctx: ContextStepContext): P
   }
   const summarizer = request.model ?? step.model;
   const response = await callModel(
-    {
-      messages: request.messages,
-      role: 'extraction',
-      maxOutputTokens: request.maxTokens,
-      get signal() {
-        return realSignal(step.signal);
-      },
-    },
+    withLazySignal(
+      { messages: request.messages, role: 'extraction' as const, maxOutputTokens: request.maxTokens },
+      step.signal,
+    ),
     // No deltas: the summary is not the agent's answer, and a UI streaming the run must not show it.
     { ...step, model: summarizer, events: undefined },
     { [BatonAttr.CONTEXT_SUMMARY]: true },

@@ -19,7 +19,7 @@ import { BatonAttr, GenAI, GenAIOperation } from '../tracing/attributes.js';
 import { activeContext, contextWithSpan, failSpan, startSpan, tracerFor } from '../tracing/spans.js';
 import { raceAbort } from '../util/abort.js';
 import { randomUuid } from '../util/ids.js';
-import { type AbortLike, RunAbort, realSignal } from '../util/run-signal.js';
+import { type AbortLike, RunAbort, withLazySignal } from '../util/run-signal.js';
 import { type LongTimer, setLongTimeout } from '../util/timers.js';
 import {
   type AnswerGuard,
@@ -179,12 +179,17 @@ export async function executeRun<I, O>(
     }
   }
 
+  const ended = outcome as Outcome;
+  // One literal of one shape, not a spread of the outcome: a spread clone grew a new hidden class (in old
+  // space) for every run.
   const result = buildResult<O>(agent, state, {
-    ...(outcome as Outcome),
+    status: ended.status,
+    output: ended.output,
+    error: ended.error,
     spanId: span.spanContext().spanId,
     durationMs: state.elapsedBeforeMs + (performance.now() - started),
     // Read (from the environment, which is slow) only for a state that leaves the run to be signed.
-    ...(outcome?.status === 'awaiting_approval' ? { stateKey: stateKeyOf(options.stateKey) } : {}),
+    stateKey: ended.status === 'awaiting_approval' ? stateKeyOf(options.stateKey) : undefined,
   });
   if (memory) await rememberRun(memory, agent.name, state, result as RunResult, options, lease, span);
   if (lease) addSpent(result, lease);
@@ -350,14 +355,14 @@ async function steps(
         return signal.aborted ? stopOnAbort(signal) : { status: 'failed', error: BatonError.wrap(caught) };
       }
     }
-    const request: ModelRequest = {
-      messages: context?.messages ?? state.messages.slice(),
-      // Made when the model adapter reads it: a model that answers at once never needs a Node signal.
-      get signal() {
-        return realSignal(signal);
+    // The signal is made when the model adapter reads it: a model that answers at once never needs one.
+    const request: ModelRequest = withLazySignal(
+      {
+        messages: context?.messages ?? state.messages.slice(),
+        role: step === 1 ? ('planning' as const) : ('tool-selection' as const),
       },
-      role: step === 1 ? 'planning' : 'tool-selection',
-    };
+      signal,
+    );
     if (tools.length > 0) request.tools = tools;
     if (agent.config.toolChoice !== undefined && tools.length > 0)
       request.toolChoice = agent.config.toolChoice;

@@ -4,7 +4,7 @@ import type { CacheLookup, RunCacheOptions } from '../cache/types.js';
 import { abortReason, BatonError } from '../errors.js';
 import { type RunScope, runInScope } from '../run/scope.js';
 import { backoffDelay, sleep } from '../util/abort.js';
-import type { AbortLike } from '../util/run-signal.js';
+import { type AbortLike, RunAbort, withLazySignal } from '../util/run-signal.js';
 import { type LongTimer, setLongTimeout } from '../util/timers.js';
 import type { AnyTool, ToolContext, ToolCredentials } from './define.js';
 import { failureFromError, type ToolResult, toolFailure } from './result.js';
@@ -86,8 +86,8 @@ export async function invokeTool(tool: AnyTool, args: unknown, call: ToolInvocat
 
 /**
  * One attempt, bounded by the tool's timeout and the run's signal even when the tool ignores its own.
- * The tool's AbortController is only made when the tool reads `context.signal`: most tools never do, and
- * a controller per call was a tenth of a step.
+ * The tool's AbortSignal is only made when the tool reads `context.signal`: most tools never do, and a
+ * controller per call was a tenth of a step.
  */
 function attemptOnce(
   tool: AnyTool,
@@ -97,8 +97,8 @@ function attemptOnce(
 ): Promise<ToolResult> {
   if (call.signal.aborted) return Promise.resolve(failureFromError(abortReason(call.signal)));
   return new Promise<ToolResult>((resolve) => {
-    let controller: AbortController | undefined;
-    let stoppedBy: BatonError | undefined;
+    // The tool's own cancellation: the first reason wins (a timeout after the run's abort keeps the abort).
+    const stopped = new RunAbort();
     const finish = (result: ToolResult) => {
       if (timer === undefined) return;
       timer.clear();
@@ -107,8 +107,7 @@ function attemptOnce(
       resolve(result);
     };
     const stop = (reason: BatonError) => {
-      stoppedBy ??= reason;
-      controller?.abort(reason);
+      stopped.abort(reason);
       finish(failureFromError(reason));
     };
     const onRunAbort = () => stop(abortReason(call.signal));
@@ -120,26 +119,22 @@ function attemptOnce(
       );
     }, tool.timeoutMs);
     call.signal.addEventListener('abort', onRunAbort, { once: true });
-    const context: ToolContext = {
-      runId: call.runId,
-      agent: call.agent,
-      step: call.step,
-      toolCallId: call.toolCallId,
-      attempt,
-      idempotencyKey: `${call.runId}:${call.toolCallId}`,
-      possibleDuplicate: call.possibleDuplicate === true,
-      credentials: call.credentials,
-      ...(call.tenantId === undefined ? {} : { tenantId: call.tenantId }),
-      ...(call.userId === undefined ? {} : { userId: call.userId }),
-      ...(call.sessionId === undefined ? {} : { sessionId: call.sessionId }),
-      get signal(): AbortSignal {
-        if (!controller) {
-          controller = new AbortController();
-          if (stoppedBy) controller.abort(stoppedBy);
-        }
-        return controller.signal;
+    const context: ToolContext = withLazySignal(
+      {
+        runId: call.runId,
+        agent: call.agent,
+        step: call.step,
+        toolCallId: call.toolCallId,
+        attempt,
+        idempotencyKey: `${call.runId}:${call.toolCallId}`,
+        possibleDuplicate: call.possibleDuplicate === true,
+        credentials: call.credentials,
+        ...(call.tenantId === undefined ? {} : { tenantId: call.tenantId }),
+        ...(call.userId === undefined ? {} : { userId: call.userId }),
+        ...(call.sessionId === undefined ? {} : { sessionId: call.sessionId }),
       },
-    };
+      stopped,
+    );
     // Whatever the tool starts (a run, a team, a remote agent) draws from this run's lease and stops with
     // this call: the scope carries both without the tool passing anything along.
     const scope = new ToolCallScope(call, context);

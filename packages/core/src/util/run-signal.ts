@@ -83,3 +83,31 @@ export class RunAbort implements AbortLike {
 export function realSignal(signal: AbortLike): AbortSignal {
   return signal instanceof RunAbort ? signal.signal : (signal as AbortSignal);
 }
+
+const SOURCE = Symbol('baton.signalSource');
+
+/**
+ * One accessor for every lazy `signal` property. An object literal with `get signal() { … }` builds a new
+ * getter closure each time, and with it a new hidden class in old space: one per model call or tool call
+ * kept the old generation marking and promoted the run's short-lived objects (see RunAbort).
+ */
+const LAZY_SIGNAL: PropertyDescriptor = {
+  get(this: { [SOURCE]: AbortLike }): AbortSignal {
+    return realSignal(this[SOURCE]);
+  },
+  enumerable: true,
+  configurable: true,
+};
+
+/**
+ * Gives `target` an enumerable `signal` that is the Node AbortSignal of `source`, made on first read (a
+ * spread copy reads it, and gets the signal as a value).
+ */
+export function withLazySignal<T extends object>(
+  target: T,
+  source: AbortLike,
+): T & { readonly signal: AbortSignal } {
+  Object.defineProperty(target, SOURCE, { value: source });
+  Object.defineProperty(target, 'signal', LAZY_SIGNAL);
+  return target as T & { readonly signal: AbortSignal };
+}
