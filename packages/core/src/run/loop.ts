@@ -25,6 +25,7 @@ import {
   type AnswerGuard,
   guardContextOf,
   guardPartialText,
+  type RunGuards,
   releaseDeltas,
   releaseRewritten,
   textOf,
@@ -237,7 +238,7 @@ export async function executeRun<I, O>(
  * guards passed — a tripped answer leaves none, and the last text of a run that ended otherwise (a limit,
  * an abort, a pause) is checked by the same guards before it leaves.
  */
-async function loop(
+function loop(
   agent: Agent,
   state: LoopState,
   options: RunOptions,
@@ -253,11 +254,26 @@ async function loop(
     holdDeltas: output !== undefined && (model.events?.listens('model.delta') ?? false),
     passed: undefined,
   };
+  const running = steps(agent, state, options, lease, journal, started, pipeline, model, guards, answer);
+  // Without output guards nothing runs after the steps, so no async frame waits for them: thousands of
+  // runs in flight each kept one (a generator and its registers, about 0.4 KiB).
+  if (!output) return running;
+  return guardPartialAfter(running, state, output, answer, model.signal);
+}
+
+/** The steps' outcome, after the text a run stopped with has been through the output guards. */
+async function guardPartialAfter(
+  running: Promise<Outcome>,
+  state: LoopState,
+  output: RunGuards,
+  answer: AnswerGuard,
+  signal: AbortLike,
+): Promise<Outcome> {
   try {
-    return await steps(agent, state, options, lease, journal, started, pipeline, model, guards, answer);
+    return await running;
   } finally {
-    if (output && state.lastText !== undefined && state.lastText !== answer.passed)
-      await guardPartialText(state, output, model.signal);
+    if (state.lastText !== undefined && state.lastText !== answer.passed)
+      await guardPartialText(state, output, signal);
   }
 }
 
