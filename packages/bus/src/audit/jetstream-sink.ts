@@ -50,9 +50,14 @@ const decoder = new TextDecoder();
 interface Context {
   js: JetStreamClient;
   jsm: JetStreamManager;
+  /** Reads the tail with a shorter time per attempt, so a lost request is tried again within the limit. */
+  tailReader: JetStreamManager;
   stream: string;
   subject: string;
 }
+
+/** The longest one read of the tail waits before it is tried again (within the sink's time limit). */
+const TAIL_ATTEMPT_MS = 2_000;
 
 /**
  * The audit log on a JetStream stream that cannot be edited: created with `deny_delete` and `deny_purge`
@@ -90,10 +95,19 @@ export function natsAuditSink(bus: NatsBus, options: NatsAuditSinkOptions = {}):
 
   const readTail = async (ctx: Context) => {
     let message: Awaited<ReturnType<JetStreamManager['direct']['getMessage']>>;
-    try {
-      message = await ctx.jsm.direct.getMessage(ctx.stream, { last_by_subj: ctx.subject });
-    } catch (error) {
-      throw storeUnavailable('AUDIT_UNAVAILABLE', `Cannot read the audit stream ${ctx.stream}`, error);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        message = await ctx.tailReader.direct.getMessage(ctx.stream, { last_by_subj: ctx.subject });
+        break;
+      } catch (error) {
+        // A read is safe to repeat: one lost on a busy server is asked again while time is left.
+        if (isTransient(error) && !bus.connection.isClosed() && Date.now() + 50 < deadline) {
+          await sleep(50);
+          continue;
+        }
+        throw storeUnavailable('AUDIT_UNAVAILABLE', `Cannot read the audit stream ${ctx.stream}`, error);
+      }
     }
     last = message
       ? {
@@ -212,7 +226,11 @@ async function connect(
       { hint: 'Use another stream name, or recreate it (an audit stream cannot be edited after the fact)' },
     );
   }
-  return { js: jetstream(nc, { timeout: timeoutMs }), jsm, stream, subject };
+  const tailReader = await jetstreamManager(nc, {
+    timeout: Math.min(TAIL_ATTEMPT_MS, timeoutMs),
+    checkAPI: false,
+  });
+  return { js: jetstream(nc, { timeout: timeoutMs }), jsm, tailReader, stream, subject };
 }
 
 /** Every entry on the audit subject, in stream order, parsed but not validated (the verifier does that). */
