@@ -142,7 +142,8 @@ describe('natsJournal on the wire', () => {
       const error = await writer.append(step(2)).catch((caught: unknown) => caught);
       expect(BatonError.is(error, 'JOURNAL_UNAVAILABLE')).toBe(true);
       expect((error as BatonError).retryable).toBe(true);
-      expect(Date.now() - started).toBeLessThan(4_000);
+      // Its 1.5 s limit, plus room for timers that fire late with both cores busy: a hang never ends.
+      expect(Date.now() - started).toBeLessThan(10_000);
       await expect(journal.read('r')).rejects.toMatchObject({ code: 'JOURNAL_UNAVAILABLE' });
       await ownBus.close();
       await expect(journal.open('r', 'w')).rejects.toMatchObject({ code: 'JOURNAL_UNAVAILABLE' });

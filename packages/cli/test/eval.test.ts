@@ -1,31 +1,15 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { BIN_BUILT, type CliResult, collect } from './cli.js';
+import { BIN_BUILT, type CliResult, runCli } from './cli.js';
 
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 
-/** The built CLI (`npx tsc -b` first; `npm test` typechecks, which builds), with no provider keys. */
-async function baton(args: readonly string[], cwd = REPO): Promise<CliResult> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (
-      value !== undefined &&
-      !['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'OPENAI_BASE_URL', 'BATON_MODEL'].includes(key)
-    )
-      env[key] = value;
-  }
-  const started = performance.now();
-  const child = spawn(process.execPath, [BIN_BUILT, ...args], {
-    cwd,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const result = await collect(child, 120_000);
-  return { ...result, ms: performance.now() - started };
+/** The CLI (built, as the suite runs it), offline: no provider keys. */
+function baton(args: readonly string[], cwd = REPO): Promise<CliResult> {
+  return runCli(args, { cwd, timeoutMs: 120_000 });
 }
 
 interface Report {
