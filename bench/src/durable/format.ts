@@ -13,6 +13,7 @@ export function formatDurable(figures: Record<string, unknown>): string {
     usPerRecord: number;
     plainMs: { p50: number; p90: number };
     journaledMs: { p50: number; p90: number };
+    namedRunId?: { p50: number; p90: number; ratio: number; pairRatioP50: number };
     append: {
       p50Us: number;
       p99Us: number;
@@ -29,15 +30,26 @@ export function formatDurable(figures: Record<string, unknown>): string {
       `${f.plainMs.p50} ms`,
       `${f.plainMs.p90} ms`,
       '',
-      `${f.pairs} pairs, alternating`,
+      `${f.pairs} rounds, order rotating`,
     ],
     [
       'research team, natsJournal',
       `${f.journaledMs.p50} ms`,
       `${f.journaledMs.p90} ms`,
       `${f.ratio}×`,
-      `goal ≤ 1.3×: ${f.met ? 'met' : 'MISSED'}; pair median ${f.pairRatioP50}×; ${f.recordsPerRun} records/run`,
+      `a new run; goal ≤ 1.3×: ${f.met ? 'met' : 'MISSED'}; round median ${f.pairRatioP50}×; ${f.recordsPerRun} records/run`,
     ],
+    ...(f.namedRunId
+      ? [
+          [
+            'research team, natsJournal, named runId',
+            `${f.namedRunId.p50} ms`,
+            `${f.namedRunId.p90} ms`,
+            `${f.namedRunId.ratio}×`,
+            `resume-or-start: reads the run's journal first; round median ${f.namedRunId.pairRatioP50}×`,
+          ],
+        ]
+      : []),
     ['raw JetStream publish-ack', `${f.append.floorP50Us} µs`, `${f.append.floorP99Us} µs`, '', 'floor'],
     [
       'journal append',
