@@ -1,33 +1,12 @@
 import { type ApprovalRecord, BatonAttr, GenAI, GenAIOperation, type JournalEntry } from '@baton/core';
 import type { SpanRecord } from '@baton/telemetry';
 import { redact } from './redact.js';
-import { type AgentRow, agents } from './run-agents.js';
-import { type HandoffRow, handoffs, memberRunIds } from './run-handoffs.js';
-import { type ToolCallRow, tools } from './run-tools.js';
-import { toWaterfall, type WaterfallSpan } from './run-waterfall.js';
+import { agents } from './run-agents.js';
+import { handoffs, memberRunIds } from './run-handoffs.js';
+import { tools } from './run-tools.js';
+import { toWaterfall } from './run-waterfall.js';
 import { finalResult, type RunData } from './runs.js';
-import type { RunSummary } from './types.js';
-
-export type { AgentRow } from './run-agents.js';
-export type { HandoffRow } from './run-handoffs.js';
-export type { ToolCallRow } from './run-tools.js';
-export type { WaterfallSpan } from './run-waterfall.js';
-
-export interface RunDetail {
-  run: RunSummary;
-  traceStartMs?: number;
-  traceDurationMs: number;
-  spans: WaterfallSpan[];
-  handoffs: HandoffRow[];
-  agents: AgentRow[];
-  tools: ToolCallRow[];
-  stopReason?: { kind: string; message?: string };
-  budget?: { limits: Record<string, number>; used: Record<string, number> };
-  output?: unknown;
-  approvals: ApprovalRecord[];
-  /** The members' journals were read (payloads and tool arguments come from them). */
-  journaled: boolean;
-}
+import type { RunDetail, RunSummary } from './wire.js';
 
 /** Everything the run page shows, from the trace files and (when the run was journaled) its journals. */
 export async function runDetail(
@@ -97,14 +76,15 @@ function budgetOf(
   if (budget && typeof budget.limits === 'object' && typeof budget.used === 'object') {
     return { limits: numbers(budget.limits), used: numbers(budget.used) };
   }
-  // Spans that carry their limits (`baton.budget.limit.*` / `baton.budget.used.*`).
+  // Otherwise the root span's, which every traced run and team writes when it ends (`budgetAttributes`).
   if (!root) return undefined;
   const limits: Record<string, number> = {};
   const used: Record<string, number> = {};
+  const { BUDGET_LIMIT_PREFIX: LIMIT, BUDGET_USED_PREFIX: USED } = BatonAttr;
   for (const [key, value] of Object.entries(root.attributes)) {
     if (typeof value !== 'number') continue;
-    if (key.startsWith('baton.budget.limit.')) limits[key.slice('baton.budget.limit.'.length)] = value;
-    if (key.startsWith('baton.budget.used.')) used[key.slice('baton.budget.used.'.length)] = value;
+    if (key.startsWith(LIMIT)) limits[key.slice(LIMIT.length)] = value;
+    if (key.startsWith(USED)) used[key.slice(USED.length)] = value;
   }
   return Object.keys(limits).length > 0 ? { limits, used } : undefined;
 }

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ConsoleServer, serveConsole } from '@baton/console';
 import { fileApprovals } from '@baton/core';
+import { catalogueTeam } from '@baton/teams';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StateDir, stateDir, testRunner } from './fixtures.js';
 
@@ -136,6 +137,27 @@ describe('the console API', () => {
     expect(body.budget?.limits.maxTokens).toBeGreaterThan(0);
     expect(body.budget?.used.tokens).toBeGreaterThan(0);
     expect(body.journaled).toBe(true);
+  });
+
+  it('a team run that was traced but never journaled shows its budget from its span', async () => {
+    const entry = catalogueTeam('research');
+    const result = await entry.create().run(entry.input('retries and budgets'), { tracer: state.tracer });
+    expect(result.status).toBe('completed');
+    await state.provider.forceFlush();
+    const body = await until('the traced run', async () => {
+      const { status, body } = await get<{
+        budget?: { limits: Record<string, number>; used: Record<string, number> };
+        journaled: boolean;
+      }>(`api/runs/${result.runId}`);
+      return status === 200 ? body : undefined;
+    });
+    expect(body.journaled).toBe(false);
+    expect(body.budget?.limits.maxTokens).toBe(result.budget.limits.maxTokens);
+    expect(body.budget?.used).toMatchObject({
+      tokens: result.budget.used.tokens,
+      steps: result.budget.used.steps,
+    });
+    expect(body.budget?.used.tokens).toBeGreaterThan(0);
   });
 
   it('finds a run by trace id, filters and searches the list', async () => {

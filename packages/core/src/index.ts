@@ -359,6 +359,7 @@ export {
 } from './tools/format.js';
 export { ToolError, type ToolFailure, type ToolResult } from './tools/result.js';
 export { BatonAttr, GenAI, GenAIOperation } from './tracing/attributes.js';
+export { budgetAttributes } from './tracing/budget-attributes.js';
 export { packageVersion } from './tracing/scope.js';
 // Small utilities the other packages share.
 export { raceAbort, sleep } from './util/abort.js';

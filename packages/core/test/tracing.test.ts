@@ -87,6 +87,33 @@ describe('tracing', () => {
     expect(chats[0]?.attributes['gen_ai.input.messages']).toBeUndefined();
   });
 
+  it("the run's span ends with its limits and what it used: steps, tokens, dollars", async () => {
+    const model = scriptedModel([{ toolCalls: [{ name: 'lookup', args: { q: 'x' } }] }, 'done'], {
+      id: 'gpt-4.1-mini',
+      provider: 'openai',
+      usage: { inputTokens: 100, outputTokens: 20 },
+    });
+    const agent = defineAgent({
+      name: 'researcher',
+      description: 'Finds things',
+      instructions: 'i',
+      model,
+      tools: [lookup],
+      limits: { maxSteps: 6, maxTokens: 5_000, maxCostUsd: 1 },
+    });
+    const result = await run(agent, 'go', { tracer });
+    const root = exporter.getFinishedSpans().find((span) => span.name === 'invoke_agent researcher');
+    expect(root?.attributes).toMatchObject({
+      'baton.budget.limit.maxSteps': 6,
+      'baton.budget.limit.maxTokens': 5_000,
+      'baton.budget.limit.maxCostUsd': 1,
+      'baton.budget.used.steps': 2,
+      'baton.budget.used.tokens': 240,
+      'baton.budget.used.costUsd': result.costUsd,
+    });
+    expect(result.costUsd).toBeGreaterThan(0);
+  });
+
   it('marks failures on the span and captures content only when asked', async () => {
     const model = scriptedModel([{ error: new BatonError('PROVIDER_RATE_LIMIT', 'slow down') }]);
     const agent = defineAgent({ name: 'a', description: 'd', instructions: 'secret prompt', model });

@@ -1,4 +1,11 @@
-import { BatonAttr, GenAI, GenAIOperation, packageVersion, type RunResult } from '@baton/core';
+import {
+  BatonAttr,
+  budgetAttributes,
+  GenAI,
+  GenAIOperation,
+  packageVersion,
+  type RunResult,
+} from '@baton/core';
 import { type Context, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
 import type { StopReason, TeamConfig, TeamResult, TeamRunOptions, TeamStatus } from './types.js';
 
@@ -35,7 +42,7 @@ export function endWorkflowSpan(
   span: Span,
   status: TeamStatus,
   stopReason: StopReason,
-  result: Pick<TeamResult, 'rounds' | 'costUsd' | 'usage'>,
+  result: Pick<TeamResult, 'rounds' | 'costUsd' | 'usage' | 'budget'>,
 ): void {
   span.setAttributes({
     [BatonAttr.RUN_STATUS]: status,
@@ -45,6 +52,9 @@ export function endWorkflowSpan(
     [GenAI.USAGE_INPUT_TOKENS]: result.usage.inputTokens,
     [GenAI.USAGE_OUTPUT_TOKENS]: result.usage.outputTokens,
   });
+  // The team's ledger: what the console shows of a run that was traced but not journaled.
+  const budget = budgetAttributes(result.budget.limits, result.budget.used);
+  if (budget) span.setAttributes(budget);
   if (status !== 'completed') span.setStatus({ code: SpanStatusCode.ERROR, message: stopReason.message });
   span.end();
 }

@@ -47,3 +47,30 @@ it('one trace: invoke_workflow at the root, a handoff span and an invoke_agent s
   expect(new Set(spans.map((span) => span.spanContext().traceId))).toEqual(new Set([result.traceId]));
   expect(spans.some((span) => span.name.startsWith('chat ') && span.name !== 'chat ')).toBe(true);
 });
+
+it("a team's span carries its budget and what it used, so a trace that was never journaled shows both", async () => {
+  const exporter = new InMemorySpanExporter();
+  const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }).getTracer(
+    't',
+  );
+  const local = (name: keyof typeof served): AgentLike => served[name].make();
+  const result = await researchPipeline(local, { budgetTokens: 1_000_000 }).run(
+    { topic: 'agents' },
+    { tracer },
+  );
+  expect(result.status).toBe('completed');
+  const root = exporter.getFinishedSpans().find((span) => span.name === 'invoke_workflow research');
+  expect(root?.attributes).toMatchObject({
+    'baton.budget.limit.maxTokens': 1_000_000,
+    'baton.budget.used.tokens': result.budget.used.tokens,
+    'baton.budget.used.steps': result.budget.used.steps,
+    'baton.budget.used.costUsd': result.budget.used.costUsd,
+  });
+  expect(result.budget.used.tokens).toBeGreaterThan(0);
+  // Each member's span carries its own limits (steps at least) against what its run spent.
+  const writer = exporter
+    .getFinishedSpans()
+    .find((span) => span.spanContext().spanId === result.members.writer?.spanId);
+  expect(writer?.attributes['baton.budget.limit.maxSteps']).toBeGreaterThan(0);
+  expect(writer?.attributes['baton.budget.used.steps']).toBeGreaterThan(0);
+});

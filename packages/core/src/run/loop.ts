@@ -2,8 +2,10 @@ import type { Agent } from '../agent.js';
 import { BatonError } from '../errors.js';
 import type { JournalSession } from '../journal/session.js';
 import { recordRunEnd } from '../metrics/run.js';
+import { totalTokens } from '../model/usage.js';
 import { countRun } from '../recovery/metrics.js';
 import { BatonAttr, GenAI } from '../tracing/attributes.js';
+import { budgetAttributes } from '../tracing/budget-attributes.js';
 import { activeContext, contextWithSpan, failSpan, startSpan, tracerFor } from '../tracing/spans.js';
 import { randomUuid } from '../util/ids.js';
 import { type AbortLike, RunAbort } from '../util/run-signal.js';
@@ -188,6 +190,12 @@ export async function executeRun<I, O>(
       [GenAI.USAGE_INPUT_TOKENS]: result.usage.inputTokens,
       [GenAI.USAGE_OUTPUT_TOKENS]: result.usage.outputTokens,
     });
+    // The run's own limits against what its lease spent (its tools' nested runs included).
+    const budget = budgetAttributes(
+      agent.limits,
+      result.spent ?? { steps: result.steps, tokens: totalTokens(result.usage), costUsd: result.costUsd },
+    );
+    if (budget) span.setAttributes(budget);
     if (outcome?.error && result.status !== 'awaiting_approval') failSpan(span, outcome.error);
   }
   span.end();

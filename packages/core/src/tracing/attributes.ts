@@ -74,4 +74,10 @@ export const BatonAttr = {
   MEMORY_SAVED: 'baton.memory.saved',
   /** The memory store's adapter (`memory`, `nats-kv`, `postgres`). */
   MEMORY_BACKEND: 'baton.memory.backend',
+  /**
+   * Prefixes of a run's budget on its `invoke_agent` or `invoke_workflow` span, written when it ends:
+   * `baton.budget.limit.maxTokens` beside `baton.budget.used.tokens` (see `budgetAttributes`).
+   */
+  BUDGET_LIMIT_PREFIX: 'baton.budget.limit.',
+  BUDGET_USED_PREFIX: 'baton.budget.used.',
 } as const;
