@@ -2,6 +2,7 @@ import { trace } from '@opentelemetry/api';
 import { z } from 'zod';
 import { BatonError } from '../errors.js';
 import { recordedResponseSchema } from '../journal/types.js';
+import { recordModelCacheLookup } from '../metrics/run.js';
 import { costOf } from '../model/pricing.js';
 import type { Model, ModelRequest, ModelResponse, ModelStreamEvent } from '../model/types.js';
 import { totalTokens } from '../model/usage.js';
@@ -127,6 +128,13 @@ export function cachedModel(model: Model, options: CachedModelOptions): Model {
       key: keyHashOf(key),
       savedTokens: hit?.savedTokens ?? 0,
     };
+    recordModelCacheLookup({
+      hit: lookup.hit,
+      savedTokens: lookup.savedTokens,
+      model: model.id,
+      agent: context?.agent,
+      tenantId: context?.tenantId ?? options.tenantId,
+    });
     const span = trace.getActiveSpan();
     if (span?.isRecording()) {
       span.setAttribute(BatonAttr.CACHE_HIT, lookup.hit);

@@ -31,8 +31,10 @@ export const BatonMetric = {
   ESCALATIONS: 'baton.escalations',
   /** Counter: runs a guardrail stopped, by guard. */
   GUARD_TRIPS: 'baton.guard.trips',
-  /** Counter: tool-result cache lookups, by hit. */
+  /** Counter: cache lookups, by kind (`tool` results, `model` responses) and hit. */
   CACHE_LOOKUPS: 'baton.cache.lookups',
+  /** Counter, tokens: input + output tokens that model-cache hits did not spend (by model, agent, tenant). */
+  CACHE_SAVED_TOKENS: 'baton.cache.saved_tokens',
   /** Counter: team runs that ended, by status and stop reason. */
   TEAM_RUNS: 'baton.team.run.ended',
   /** Histogram, seconds: a team run's wall time. */

@@ -27,6 +27,7 @@ interface RunInstruments {
   approvals: Counter;
   guardTrips: Counter;
   cacheLookups: Counter;
+  cacheSavedTokens: Counter;
 }
 
 const instruments = lazyInstruments<RunInstruments>('@baton/core', (meter) => ({
@@ -70,7 +71,11 @@ const instruments = lazyInstruments<RunInstruments>('@baton/core', (meter) => ({
     description: 'Runs a guardrail stopped, by guard',
   }),
   cacheLookups: meter.createCounter(BatonMetric.CACHE_LOOKUPS, {
-    description: 'Tool-result cache lookups, by hit',
+    description: 'Cache lookups (tool results and model responses), by kind and hit',
+  }),
+  cacheSavedTokens: meter.createCounter(BatonMetric.CACHE_SAVED_TOKENS, {
+    description: 'Input + output tokens that model-cache hits did not spend',
+    unit: '{token}',
   }),
 }));
 
@@ -261,4 +266,41 @@ export function recordApproval(
       [MetricAttr.DECISION]: decision,
     })),
   );
+}
+
+/** One model-cache lookup, as a cached model sees it: the run's agent and tenant when it is in one. */
+export interface ModelCacheLookup {
+  hit: boolean;
+  /** Input + output tokens of the stored response (0 on a miss). */
+  savedTokens: number;
+  model: string;
+  agent: string | undefined;
+  tenantId: string | undefined;
+}
+
+/**
+ * Attribute sets of model-cache lookups by agent, model, tenant and hit. A cached model is handed a
+ * request, not the agent, so these carry no bundle or team. Bounded: past the cap the sets are made
+ * again, as a new tenant's would be.
+ */
+const modelCacheSets = new Map<string, Attributes>();
+const MODEL_CACHE_SETS_MAX = 1_000;
+
+/** A cached model looked a request up: counted by kind `model` and hit, with the tokens a hit saved. */
+export function recordModelCacheLookup(lookup: ModelCacheLookup): void {
+  const m = instruments();
+  if (m === undefined) return;
+  const key = `${lookup.agent ?? ''}\u0000${lookup.model}\u0000${lookup.tenantId ?? ''}\u0000${lookup.hit}`;
+  let attributes = modelCacheSets.get(key);
+  if (attributes === undefined) {
+    if (modelCacheSets.size >= MODEL_CACHE_SETS_MAX) modelCacheSets.clear();
+    attributes = { [GenAI.REQUEST_MODEL]: lookup.model };
+    if (lookup.agent !== undefined) attributes[GenAI.AGENT_NAME] = lookup.agent;
+    if (lookup.tenantId !== undefined) attributes[MetricAttr.TENANT] = lookup.tenantId;
+    attributes[MetricAttr.CACHE_KIND] = 'model';
+    attributes[MetricAttr.CACHE_HIT] = lookup.hit;
+    modelCacheSets.set(key, attributes);
+  }
+  m.cacheLookups.add(1, attributes);
+  if (lookup.hit && lookup.savedTokens > 0) m.cacheSavedTokens.add(lookup.savedTokens, attributes);
 }
