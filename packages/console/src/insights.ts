@@ -1,34 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunSummary } from './types.js';
-
-export interface MetricPoint {
-  runId: string;
-  name: string;
-  startedMs: number;
-  status: string;
-  ok: boolean;
-  durationMs?: number;
-  steps?: number;
-  tokens?: number;
-  costUsd?: number;
-}
-
-export interface MetricBucket {
-  /** Start of the bucket, epoch ms. */
-  startMs: number;
-  runs: number;
-  completed: number;
-  successRate: number;
-}
-
-export interface Metrics {
-  source: 'run-index';
-  points: MetricPoint[];
-  buckets: MetricBucket[];
-  bucketMs: number;
-  totals: { runs: number; completed: number; tokens: number; costUsd?: number };
-}
+import type { EvalReport, MetricBucket, MetricPoint, Metrics, RunSummary } from './wire.js';
 
 /**
  * Per-run series (latency, steps, tokens, cost) and the success rate over time, from the finished runs
@@ -77,12 +49,6 @@ export function metricsOf(runs: readonly RunSummary[], buckets = 24): Metrics {
     totals.costUsd = priced.reduce((sum, point) => sum + (point.costUsd ?? 0), 0);
   }
   return { source: 'run-index', points, buckets: rows, bucketMs, totals };
-}
-
-export interface EvalReport {
-  file: string;
-  modifiedMs: number;
-  report: unknown;
 }
 
 /** The eval and A/B reports in `dir` (`eval-*.json`, `ab-*.json`), newest first; unreadable files skipped. */

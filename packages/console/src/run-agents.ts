@@ -1,17 +1,7 @@
 import { BatonAttr, GenAI, GenAIOperation } from '@baton/core';
 import type { SpanRecord } from '@baton/telemetry';
 import { numberAttr, statusOfSpan } from './runs.js';
-
-export interface AgentRow {
-  agent: string;
-  status: string;
-  invocations: number;
-  failures: number;
-  steps: number;
-  tokens: { input: number; output: number };
-  costUsd?: number;
-  durationMs: number;
-}
+import type { AgentRow } from './wire.js';
 
 export function agents(
   result: Record<string, unknown> | undefined,

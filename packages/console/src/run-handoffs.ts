@@ -1,18 +1,7 @@
 import type { JournalEntry } from '@baton/core';
 import type { SpanRecord } from '@baton/telemetry';
 import { redact } from './redact.js';
-
-export interface HandoffRow {
-  round?: number;
-  from: string;
-  to: string;
-  contract?: string;
-  status?: string;
-  durationMs?: number;
-  runId?: string;
-  input?: unknown;
-  output?: unknown;
-}
+import type { HandoffRow } from './wire.js';
 
 /** The member runs of a team run (run id → member name), from its journal, else from its result. */
 export function memberRunIds(

@@ -8,20 +8,7 @@ import {
 } from '@baton/core';
 import type { SpanRecord } from '@baton/telemetry';
 import { redact } from './redact.js';
-
-export interface ToolCallRow {
-  agent: string;
-  runId?: string;
-  toolCallId: string;
-  tool: string;
-  risk?: string;
-  status: 'ok' | 'error' | 'running' | 'awaiting_approval';
-  durationMs?: number;
-  args?: unknown;
-  result?: unknown;
-  error?: unknown;
-  approval?: { status: string; by?: string; at?: number };
-}
+import type { ToolCallRow } from './wire.js';
 
 export function tools(
   members: ReadonlyMap<string, string>,

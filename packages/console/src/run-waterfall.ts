@@ -2,32 +2,7 @@ import { BatonAttr, GenAI, GenAIOperation } from '@baton/core';
 import type { SpanRecord } from '@baton/telemetry';
 import { redact } from './redact.js';
 import { numberAttr } from './runs.js';
-
-export interface WaterfallSpan {
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  /** `invoke_workflow`, `handoff`, `invoke_agent`, `chat`, `execute_tool`, or `other`. */
-  operation: string;
-  depth: number;
-  /** Start relative to the trace's first span, ms. */
-  offsetMs: number;
-  durationMs: number;
-  status: 'ok' | 'error' | 'unset';
-  statusMessage?: string;
-  /** The run status an agent or team span recorded. */
-  runStatus?: string;
-  agent?: string;
-  tool?: string;
-  model?: string;
-  runId?: string;
-  tokens?: { input: number; output: number };
-  costUsd?: number;
-  service: string;
-  pid: number;
-  attributes: Record<string, unknown>;
-  events: { name: string; offsetMs: number; attributes: Record<string, unknown> }[];
-}
+import type { WaterfallSpan } from './wire.js';
 
 const OPERATIONS = new Set<string>(Object.values(GenAIOperation));
 

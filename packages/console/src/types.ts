@@ -1,12 +1,7 @@
 import type { ApprovalStore, RunJournal } from '@baton/core';
+import type { ConsoleTeam } from './wire.js';
 
-/** A team the console can start (the catalogue's, or one the embedder adds). */
-export interface ConsoleTeam {
-  name: string;
-  description: string;
-  /** The agents it hands work to, in the order they usually run. */
-  members: readonly string[];
-}
+export type { ConsoleTeam, RunSource, RunSummary } from './wire.js';
 
 export interface StartRunRequest {
   team: string;
@@ -49,29 +44,4 @@ export interface ConsoleOptions {
   uiDir?: string;
   /** How often live views look for changes, ms (default 500). */
   pollMs?: number;
-}
-
-export type RunSource = 'trace' | 'journal' | 'console';
-
-/** One row of the runs list. */
-export interface RunSummary {
-  runId: string;
-  traceId?: string;
-  kind: 'team' | 'agent';
-  /** The team's or the agent's name. */
-  name: string;
-  status: string;
-  /** True while the run is going (started here and not ended, or journaled without an end yet). */
-  live: boolean;
-  startedMs: number;
-  durationMs?: number;
-  tokens?: { input: number; output: number };
-  costUsd?: number;
-  steps?: number;
-  user?: string;
-  tenant?: string;
-  bundle?: string;
-  /** `service.name` of the process that ran it. */
-  service?: string;
-  sources: RunSource[];
 }

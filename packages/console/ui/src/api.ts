@@ -1,111 +1,20 @@
 // The console API, called relative to the page: `api/...` works at `/` and under `/ui/`.
 
-export interface RunSummary {
-  runId: string;
-  traceId?: string;
-  kind: 'team' | 'agent';
-  name: string;
-  status: string;
-  live: boolean;
-  startedMs: number;
-  durationMs?: number;
-  tokens?: { input: number; output: number };
-  costUsd?: number;
-  steps?: number;
-  user?: string;
-  tenant?: string;
-  bundle?: string;
-  service?: string;
-}
-
-export interface WaterfallSpan {
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  operation: string;
-  depth: number;
-  offsetMs: number;
-  durationMs: number;
-  status: 'ok' | 'error' | 'unset';
-  statusMessage?: string;
-  runStatus?: string;
-  agent?: string;
-  tool?: string;
-  model?: string;
-  runId?: string;
-  tokens?: { input: number; output: number };
-  costUsd?: number;
-  service: string;
-  pid: number;
-  attributes: Record<string, unknown>;
-}
-
-export interface Approval {
-  runId: string;
-  toolCallId: string;
-  agent: string;
-  tool: string;
-  risk: string;
-  args: unknown;
-  reason: string;
-  preview?: unknown;
-  schema?: unknown;
-  teamRunId?: string;
-  requestedAt: number;
-  expiresAt?: number;
-  status: string;
-  decidedBy?: string;
-  decidedAt?: number;
-}
-
-export interface RunDetail {
-  run: RunSummary;
-  traceDurationMs: number;
-  spans: WaterfallSpan[];
-  handoffs: {
-    round?: number;
-    from: string;
-    to: string;
-    contract?: string;
-    status?: string;
-    durationMs?: number;
-    input?: unknown;
-    output?: unknown;
-  }[];
-  agents: {
-    agent: string;
-    status: string;
-    invocations: number;
-    failures: number;
-    steps: number;
-    tokens: { input: number; output: number };
-    costUsd?: number;
-    durationMs: number;
-  }[];
-  tools: {
-    agent: string;
-    toolCallId: string;
-    tool: string;
-    risk?: string;
-    status: string;
-    durationMs?: number;
-    args?: unknown;
-    result?: unknown;
-    error?: unknown;
-    approval?: { status: string; by?: string; at?: number };
-  }[];
-  stopReason?: { kind: string; message?: string };
-  budget?: { limits: Record<string, number>; used: Record<string, number> };
-  output?: unknown;
-  approvals: Approval[];
-  journaled: boolean;
-}
-
-export interface Team {
-  name: string;
-  description: string;
-  members: string[];
-}
+// The rows the API sends are the server's own types (types only: nothing of the server is bundled).
+export type {
+  AgentRow,
+  ApprovalRow,
+  ConsoleTeam,
+  EvalReport,
+  HandoffRow,
+  MetricBucket,
+  MetricPoint,
+  Metrics,
+  RunDetail,
+  RunSummary,
+  ToolCallRow,
+  WaterfallSpan,
+} from '../../src/wire';
 
 export class ApiError extends Error {
   constructor(

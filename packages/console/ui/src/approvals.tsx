@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { ApiError, type Approval, api } from './api';
+import { ApiError, type ApprovalRow, api } from './api';
 import { formatTime, json, statusClass, useLive } from './util';
 
 export function ApprovalCard({
@@ -7,7 +7,7 @@ export function ApprovalCard({
   user,
   onDecided,
 }: {
-  approval: Approval;
+  approval: ApprovalRow;
   user: string;
   onDecided: () => void;
 }) {
@@ -171,12 +171,12 @@ export function ApprovalCard({
 }
 
 export function ApprovalsPage({ user }: { user: string }) {
-  const [approvals, setApprovals] = useState<Approval[] | undefined>();
+  const [approvals, setApprovals] = useState<ApprovalRow[] | undefined>();
   const [showAll, setShowAll] = useState(false);
   const [error, setError] = useState('');
   const load = useCallback(async () => {
     try {
-      const body = await api<{ approvals: Approval[] }>(`approvals?status=${showAll ? 'all' : 'pending'}`);
+      const body = await api<{ approvals: ApprovalRow[] }>(`approvals?status=${showAll ? 'all' : 'pending'}`);
       setApprovals(body.approvals);
       setError('');
     } catch (failure) {

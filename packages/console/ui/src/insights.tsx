@@ -1,30 +1,6 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { api } from './api';
+import { api, type EvalReport, type MetricPoint, type Metrics } from './api';
 import { formatCost, formatMs, formatTime, json, useLive } from './util';
-
-interface Point {
-  runId: string;
-  name: string;
-  startedMs: number;
-  status: string;
-  ok: boolean;
-  durationMs?: number;
-  steps?: number;
-  tokens?: number;
-  costUsd?: number;
-}
-
-interface Metrics {
-  points: Point[];
-  buckets: { startMs: number; runs: number; completed: number; successRate: number }[];
-  totals: { runs: number; completed: number; tokens: number; costUsd?: number };
-}
-
-interface EvalReport {
-  file: string;
-  modifiedMs: number;
-  report: unknown;
-}
 
 /** A small line chart: one point per run (or bucket), in time order, with its axis range in words. */
 function Chart({
@@ -97,7 +73,7 @@ export function InsightsPage() {
   }, [load]);
   useLive(load);
   const points = metrics?.points ?? [];
-  const series = (pick: (point: Point) => number | undefined) =>
+  const series = (pick: (point: MetricPoint) => number | undefined) =>
     points.map((point) => ({
       x: point.startedMs,
       y: pick(point),

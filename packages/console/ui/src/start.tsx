@@ -1,15 +1,15 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, type Team } from './api';
+import { api, type ConsoleTeam } from './api';
 
 export function StartPage({ user }: { user: string }) {
-  const [teams, setTeams] = useState<Team[]>([]);
+  const [teams, setTeams] = useState<ConsoleTeam[]>([]);
   const [canStart, setCanStart] = useState(true);
   const [team, setTeam] = useState('');
   const [topic, setTopic] = useState('retries, timeouts and budgets for AI agents in production');
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   useEffect(() => {
-    api<{ teams: Team[]; canStart: boolean }>('teams').then(
+    api<{ teams: ConsoleTeam[]; canStart: boolean }>('teams').then(
       (body) => {
         setTeams(body.teams);
         setCanStart(body.canStart);
