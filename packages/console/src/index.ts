@@ -9,18 +9,4 @@ export { type ActiveRun, RunData } from './runs.js';
 export { type ConsoleServer, type ServeConsoleOptions, serveConsole } from './server.js';
 export { defaultUiDir } from './static.js';
 export type { ConsoleOptions, ConsoleRunner, StartedRun, StartRunRequest } from './types.js';
-export type {
-  AgentRow,
-  ApprovalRow,
-  ConsoleTeam,
-  EvalReport,
-  HandoffRow,
-  MetricBucket,
-  MetricPoint,
-  Metrics,
-  RunDetail,
-  RunSource,
-  RunSummary,
-  ToolCallRow,
-  WaterfallSpan,
-} from './wire.js';
+export type * from './wire.js';

@@ -1,6 +1,7 @@
 // What the console's API sends the browser, as types only. The server builds these rows and the UI
 // (packages/console/ui, compiled for the browser without Node's types) imports this very file, so the two
-// cannot drift apart. Keep it free of imports and of anything but types.
+// cannot drift apart. Keep it to types, and import only types: the bundler drops the whole file.
+import type { ApprovalRecord } from '@baton/core';
 
 /** A team the console can start (the catalogue's, or one the embedder adds). */
 export interface ConsoleTeam {
@@ -104,32 +105,10 @@ export interface ToolCallRow {
 }
 
 /**
- * A durable approval as the browser sees it: `@baton/core`'s ApprovalRecord with its arguments and
- * preview redacted and its status as of now (an expired call reads `expired`).
+ * A durable approval as the browser sees it: `@baton/core`'s record, with its arguments and preview
+ * redacted and its status as of now (an expired call reads `expired`).
  */
-export interface ApprovalRow {
-  v: 1;
-  runId: string;
-  toolCallId: string;
-  agent: string;
-  tool: string;
-  risk: 'read' | 'write' | 'destructive';
-  args: unknown;
-  reason: 'risk' | 'possible_duplicate' | 'untrusted_context' | 'escalation';
-  preview?: unknown;
-  /** The JSON Schema of the tool's arguments, so an edit can be checked before it is sent. */
-  schema?: unknown;
-  teamRunId?: string;
-  requestedAt: number;
-  expiresAt?: number;
-  status: 'pending' | 'approved' | 'edited' | 'denied' | 'expired';
-  decision?:
-    | { decision: 'approve' }
-    | { decision: 'deny'; reason?: string }
-    | { decision: 'edit'; args: unknown };
-  decidedBy?: string;
-  decidedAt?: number;
-}
+export type ApprovalRow = ApprovalRecord;
 
 /** Everything the run page shows. */
 export interface RunDetail {

@@ -21,24 +21,26 @@ const lookup = defineTool({
   execute: ({ q }) => `found ${q}`,
 });
 
+/** A priced researcher that calls `lookup` once (call `call_a`), then answers. */
+function researcher(limits?: Parameters<typeof defineAgent>[0]['limits']) {
+  const model = scriptedModel([{ toolCalls: [{ name: 'lookup', args: { q: 'x' }, id: 'call_a' }] }, 'done'], {
+    id: 'gpt-4.1-mini',
+    provider: 'openai',
+    usage: { inputTokens: 100, outputTokens: 20 },
+  });
+  return defineAgent({
+    name: 'researcher',
+    description: 'Finds things',
+    instructions: 'i',
+    model,
+    tools: [lookup],
+    ...(limits ? { limits } : {}),
+  });
+}
+
 describe('tracing', () => {
   it('one invoke_agent span with chat and execute_tool children carrying usage and tool attributes', async () => {
-    const model = scriptedModel(
-      [{ toolCalls: [{ name: 'lookup', args: { q: 'x' }, id: 'call_a' }] }, 'done'],
-      {
-        id: 'gpt-4.1-mini',
-        provider: 'openai',
-        usage: { inputTokens: 100, outputTokens: 20 },
-      },
-    );
-    const agent = defineAgent({
-      name: 'researcher',
-      description: 'Finds things',
-      instructions: 'i',
-      model,
-      tools: [lookup],
-    });
-    const result = await run(agent, 'go', { tracer });
+    const result = await run(researcher(), 'go', { tracer });
     const spans = exporter.getFinishedSpans();
     const root = spans.find((span) => span.name === 'invoke_agent researcher');
     expect(root).toBeDefined();
@@ -88,19 +90,7 @@ describe('tracing', () => {
   });
 
   it("the run's span ends with its limits and what it used: steps, tokens, dollars", async () => {
-    const model = scriptedModel([{ toolCalls: [{ name: 'lookup', args: { q: 'x' } }] }, 'done'], {
-      id: 'gpt-4.1-mini',
-      provider: 'openai',
-      usage: { inputTokens: 100, outputTokens: 20 },
-    });
-    const agent = defineAgent({
-      name: 'researcher',
-      description: 'Finds things',
-      instructions: 'i',
-      model,
-      tools: [lookup],
-      limits: { maxSteps: 6, maxTokens: 5_000, maxCostUsd: 1 },
-    });
+    const agent = researcher({ maxSteps: 6, maxTokens: 5_000, maxCostUsd: 1 });
     const result = await run(agent, 'go', { tracer });
     const root = exporter.getFinishedSpans().find((span) => span.name === 'invoke_agent researcher');
     expect(root?.attributes).toMatchObject({

@@ -1,20 +1,7 @@
 // The console API, called relative to the page: `api/...` works at `/` and under `/ui/`.
 
 // The rows the API sends are the server's own types (types only: nothing of the server is bundled).
-export type {
-  AgentRow,
-  ApprovalRow,
-  ConsoleTeam,
-  EvalReport,
-  HandoffRow,
-  MetricBucket,
-  MetricPoint,
-  Metrics,
-  RunDetail,
-  RunSummary,
-  ToolCallRow,
-  WaterfallSpan,
-} from '../../src/wire';
+export type * from '../../src/wire';
 
 export class ApiError extends Error {
   constructor(
