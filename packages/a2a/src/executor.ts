@@ -188,6 +188,10 @@ function progressLine(event: RunEvent | TeamProgress): string | undefined {
       return `${event.agent}: ${event.tool}`;
     case 'team.handoff':
       return `${event.from} → ${event.to}`;
+    case 'approval.requested':
+      return `${event.agent}: ${event.tool} waits for a person's decision`;
+    case 'approval.resolved':
+      return `${event.agent}: ${event.tool} ${event.decision === 'approve' ? 'approved' : event.decision === 'edit' ? 'approved with edits' : 'denied'}`;
     default:
       return undefined;
   }

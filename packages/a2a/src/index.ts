@@ -29,11 +29,13 @@ export {
   serveA2a,
 } from './serve.js';
 export {
+  type A2aRunner,
   type A2aServable,
   type A2aTarget,
   type A2aTargetOptions,
   a2aTarget,
   type Outcome,
+  outcomeOf,
   type TeamLike,
   type TeamLikeResult,
 } from './target.js';

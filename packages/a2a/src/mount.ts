@@ -4,7 +4,7 @@ import type { Context, Env, Hono, MiddlewareHandler } from 'hono';
 import type { BatonRequestHandler } from './handler.js';
 import { mountA2aEndpoint } from './http.js';
 import { createA2aHandler } from './serve.js';
-import type { TeamLike } from './target.js';
+import type { A2aRunner, TeamLike } from './target.js';
 
 /** The part of the gateway's catalogue A2A serves (`@baton/serve`'s `Catalogue` is one). */
 export interface A2aCatalogue {
@@ -46,6 +46,11 @@ export interface MountA2aOptions<E extends Env> {
   members?: (tenant: string) => ((name: string) => AgentLike) | undefined;
   /** Stops each run after this long. */
   timeoutMs?: number;
+  /**
+   * Where a tenant's tasks run (the gateway's executor); by default each handler runs its team or agent
+   * itself, with no run record, journal or durable approval.
+   */
+  runner?: (tenant: string, target: { kind: 'team' | 'agent'; name: string }) => A2aRunner;
   log?: (line: string) => void;
 }
 
@@ -77,7 +82,8 @@ export function mountA2a<E extends Env>(app: Hono<E>, options: MountA2aOptions<E
     const { catalogue } = options;
     const common = {
       ...(options.nats ? { nats: options.nats, namespace: tenant } : {}),
-      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      // A runner keeps its own time (a run paused for a person is not timed out while it waits).
+      ...(options.timeoutMs !== undefined && !options.runner ? { timeoutMs: options.timeoutMs } : {}),
     };
     const team = Object.hasOwn(catalogue.teams, name) ? catalogue.teams[name] : undefined;
     if (team) {
@@ -86,15 +92,25 @@ export function mountA2a<E extends Env>(app: Hono<E>, options: MountA2aOptions<E
         ...(members ? { members } : {}),
         ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       }) as TeamLike;
+      const runner = options.runner?.(tenant, { kind: 'team', name });
       return createA2aHandler(built, {
         ...common,
         name,
         description: team.description,
         fromText: team.fromTopic,
+        ...(runner ? { runner } : {}),
       });
     }
     const agent = Object.hasOwn(catalogue.agents, name) ? catalogue.agents[name] : undefined;
-    if (agent) return createA2aHandler(agent.create(), { ...common, name, contract: agent.contract });
+    if (agent) {
+      const runner = options.runner?.(tenant, { kind: 'agent', name });
+      return createA2aHandler(agent.create(), {
+        ...common,
+        name,
+        contract: agent.contract,
+        ...(runner ? { runner } : {}),
+      });
+    }
     throw new BatonError('AGENT_UNKNOWN', `No team or agent "${name}" to serve over A2A`, {
       hint: `Teams: ${Object.keys(catalogue.teams).join(', ')}. Agents: ${Object.keys(catalogue.agents).join(', ')}`,
       details: { name },

@@ -8,7 +8,13 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { agentCardOf, type CardOptions } from './card.js';
 import { type A2aStores, BatonRequestHandler, memoryA2aStores, natsA2aStores } from './handler.js';
 import { mountA2aEndpoint } from './http.js';
-import { type A2aServable, type A2aTargetOptions, a2aTarget } from './target.js';
+import {
+  type A2aRunner,
+  type A2aServable,
+  type A2aTarget,
+  type A2aTargetOptions,
+  a2aTarget,
+} from './target.js';
 
 export interface A2aHandlerOptions extends A2aTargetOptions {
   /** The endpoint's URL for the card (a request for the card is answered with the URL it came to). */
@@ -22,6 +28,11 @@ export interface A2aHandlerOptions extends A2aTargetOptions {
   stores?: A2aStores;
   /** Stops each run after this long. */
   timeoutMs?: number;
+  /**
+   * Runs each task's input instead of running the agent or team here (the gateway passes its executor,
+   * so a task gets a run record, a journal and durable approvals). The card and the input checks stay.
+   */
+  runner?: A2aRunner;
 }
 
 /** The request handler (the SDK's, with Baton's checks) serving an agent or a team. */
@@ -29,7 +40,14 @@ export function createA2aHandler(
   servable: A2aServable,
   options: A2aHandlerOptions = {},
 ): BatonRequestHandler {
-  const target = a2aTarget(servable, options);
+  const own = a2aTarget(servable, options);
+  const runner = options.runner;
+  const target: A2aTarget = runner
+    ? {
+        ...own,
+        run: (input, run) => runner(input, { signal: run.signal, taskId: run.runId, events: run.events }),
+      }
+    : own;
   const stores =
     options.stores ??
     (options.nats

@@ -183,6 +183,20 @@ function soleStringField(schema: z.ZodType): string | undefined {
   return strings.length === 1 ? strings[0] : undefined;
 }
 
+/**
+ * Runs a task's input somewhere else than in this handler (the gateway's executor, which keeps a run
+ * record, a journal, durable approvals): what it came to, as a task reports it.
+ */
+export type A2aRunner = (
+  input: unknown,
+  options: { signal: AbortSignal; taskId: string; events: EventHub<RunEvent> },
+) => Promise<Outcome>;
+
+/** What a finished agent or team result comes to, as a task reports it. */
+export function outcomeOf(kind: 'agent' | 'team', result: RunResult | TeamLikeResult): Outcome {
+  return kind === 'team' ? teamOutcome(result as TeamLikeResult) : agentOutcome(result as RunResult);
+}
+
 function agentOutcome(result: RunResult): Outcome {
   const tokens = result.usage.inputTokens + result.usage.outputTokens;
   const spent = result.spent;

@@ -4,7 +4,17 @@ import { a2aAgent } from '@baton/a2a';
 import { type Catalogue, type GatewayServer, startGateway } from '@baton/serve';
 import { pipeline } from '@baton/supervisor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, data, send, stateOf, summarizeContract, summarizer, text } from './helpers.js';
+import {
+  client,
+  data,
+  dropContract,
+  janitor,
+  send,
+  stateOf,
+  summarizeContract,
+  summarizer,
+  text,
+} from './helpers.js';
 
 const KEY = 'a2a-test-key-0123456789';
 
@@ -23,8 +33,32 @@ function authedClient(url: string) {
   return factory.createFromUrl(`${url}/`);
 }
 
+/** A call to the gateway's own API with the key. */
+async function gatewayApi<T>(
+  base: string,
+  path: string,
+  method = 'GET',
+): Promise<{ status: number; body: T }> {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+    ...(method === 'POST' ? { body: '{}' } : {}),
+  });
+  return { status: response.status, body: (await response.json()) as T };
+}
+
+/** The status lines of a task's stream, in order. */
+function statusLines(events: readonly StreamResponse[]): string[] {
+  return events.flatMap((event) =>
+    event.payload?.$case === 'statusUpdate' && event.payload.value.status?.message
+      ? [String(event.payload.value.status.message.parts[0]?.content?.value)]
+      : [],
+  );
+}
+
 describe('the gateway serves every catalogue team and agent over A2A (/a2a/:name)', () => {
   let server: GatewayServer;
+  const drops = { count: 0 };
 
   beforeAll(async () => {
     const catalogue: Catalogue = {
@@ -44,6 +78,12 @@ describe('the gateway serves every catalogue team and agent over A2A (/a2a/:name
           description: 'Summarizes a text and counts its words',
           contract: summarizeContract,
           create: () => summarizer(),
+        },
+        janitor: {
+          name: 'janitor',
+          description: 'Drops a table',
+          contract: dropContract,
+          create: () => janitor(drops),
         },
       },
     };
@@ -93,6 +133,69 @@ describe('the gateway serves every catalogue team and agent over A2A (/a2a/:name
         : [],
     );
     expect(lines).toContain('user → summarizer');
+  });
+
+  it("a task runs through the gateway's executor: it has a run record, mode a2a, with its answer", async () => {
+    const agent = await authedClient(`${server.url}/a2a/summarizer`);
+    const task = (await agent.sendMessage(send([data({ text: 'five little words right here' })]))) as Task;
+    expect(task.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+    const report = task.artifacts[0]?.metadata?.baton as { runId: string; status: string };
+    expect(report.status).toBe('completed');
+    const { status, body } = await gatewayApi<{ id: string; mode: string; status: string; output: unknown }>(
+      server.url,
+      `/v1/runs/${report.runId}`,
+    );
+    expect(status).toBe(200);
+    expect(body).toMatchObject({
+      id: report.runId,
+      mode: 'a2a',
+      status: 'completed',
+      output: { summary: 'A text of 5 words.', words: 5 },
+    });
+  });
+
+  it('a destructive call pauses the task until a person approves it through the gateway, then it completes, once', async () => {
+    const agent = await authedClient(`${server.url}/a2a/janitor`);
+    const events: StreamResponse[] = [];
+    const stream = agent.sendMessageStream(send([data({ table: 'sessions' })]));
+    const iterator = stream[Symbol.asyncIterator]();
+    // Read the stream until the task says it waits for a person.
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) throw new Error(`the stream ended before the task waited: ${statusLines(events)}`);
+      events.push(next.value);
+      if (statusLines(events).some((line) => line.includes("waits for a person's decision"))) break;
+    }
+    expect(stateOf(events.at(-1) as StreamResponse)).toBe(TaskState.TASK_STATE_WORKING);
+    expect(drops.count).toBe(0);
+    // The run is a gateway run paused for approval, and its call is in the tenant's approvals.
+    const pending = await gatewayApi<{ approvals: { runId: string; toolCallId: string; tool: string }[] }>(
+      server.url,
+      '/v1/approvals',
+    );
+    const call = pending.body.approvals.find((approval) => approval.tool === 'drop_table');
+    expect(call).toBeDefined();
+    const paused = await gatewayApi<{ mode: string; status: string }>(server.url, `/v1/runs/${call?.runId}`);
+    expect(paused.body).toMatchObject({ mode: 'a2a', status: 'awaiting_approval' });
+    const approved = await gatewayApi(
+      server.url,
+      `/v1/approvals/${call?.runId}/${call?.toolCallId}/approve`,
+      'POST',
+    );
+    expect(approved.status).toBe(200);
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) break;
+      events.push(next.value);
+    }
+    expect(stateOf(events.at(-1) as StreamResponse)).toBe(TaskState.TASK_STATE_COMPLETED);
+    expect(statusLines(events)).toContain('janitor: drop_table approved');
+    expect(drops.count).toBe(1);
+    const final = await gatewayApi<{ status: string; output: unknown }>(
+      server.url,
+      `/v1/runs/${call?.runId}`,
+    );
+    expect(final.body).toMatchObject({ status: 'completed', output: { dropped: 'sessions' } });
   });
 
   it('a Baton pipeline calls a gateway agent as its A2A member', async () => {

@@ -134,3 +134,40 @@ export async function until(
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+export const dropContract = defineHandoff({
+  name: 'table.drop',
+  version: 1,
+  description: 'Drops a table',
+  input: z.object({ table: z.string().min(1) }),
+  output: z.object({ dropped: z.string() }),
+});
+
+/** Drops the table it is given with a destructive tool (which waits for a person); counts the drops. */
+export function janitor(drops: { count: number }) {
+  const dropTable = defineTool({
+    name: 'drop_table',
+    description: 'Drops a table. This cannot be undone.',
+    input: z.object({ table: z.string() }),
+    risk: 'destructive',
+    execute: async ({ table }) => {
+      drops.count++;
+      return { dropped: table };
+    },
+  });
+  return defineAgent({
+    name: 'janitor',
+    description: 'Drops a table',
+    instructions: 'Drop the table with drop_table, then answer {"dropped"}.',
+    input: dropContract.input,
+    output: dropContract.output,
+    model: scriptedModel((request) => {
+      const input = request.messages.findLast((entry) => entry.role === 'user')?.content ?? '{}';
+      const table = String(JSON.parse(String(input)).table ?? '');
+      if (!request.messages.some((entry) => entry.role === 'tool'))
+        return { toolCalls: [{ name: 'drop_table', args: { table } }] };
+      return { text: JSON.stringify({ dropped: table }) };
+    }),
+    tools: [dropTable],
+  });
+}

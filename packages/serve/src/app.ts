@@ -10,6 +10,7 @@ import { errorBody, httpStatusOf, notFound } from './http-errors.js';
 import { openApiDocument } from './openapi.js';
 import { approvalRoutes } from './routes/approvals.js';
 import { runRoutes } from './routes/runs.js';
+import { a2aRunner } from './runs/a2a-runner.js';
 import type { GatewayServices } from './services.js';
 
 export const GATEWAY_VERSION = '0.1.0';
@@ -117,6 +118,8 @@ export function createApp(services: GatewayServices, log: (line: string) => void
     tenant: (c) => c.get('caller').tenant,
     members: (tenant) => services.stores.members(tenant),
     timeoutMs: services.config.runs.timeoutMs,
+    // Tasks run through the executor: a run record, a journal, durable approvals, like POST /v1/runs.
+    runner: (tenant, target) => a2aRunner(services, tenant, target),
     log,
     ...(services.bus ? { nats: services.bus } : {}),
   });

@@ -113,7 +113,9 @@ export const runViewSchema = z
     id: runIdSchema,
     kind: z.enum(['team', 'agent']),
     name: z.string(),
-    mode: z.enum(['sync', 'stream', 'async']),
+    mode: z
+      .enum(['sync', 'stream', 'async', 'a2a'])
+      .describe('How it was started: POST /v1/runs (sync, stream, async) or an A2A task (a2a)'),
     status: runStatusSchema,
     output: z.unknown().optional().describe("The team's or agent's answer, when it has one"),
     result: z

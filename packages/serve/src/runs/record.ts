@@ -21,7 +21,7 @@ export const runRecordSchema = z.object({
   keyId: z.string(),
   kind: z.enum(['team', 'agent']),
   name: z.string(),
-  mode: z.enum(['sync', 'stream', 'async']),
+  mode: z.enum(['sync', 'stream', 'async', 'a2a']),
   status: runStatusSchema,
   createdAt: z.number(),
   updatedAt: z.number(),
