@@ -219,6 +219,13 @@ describe('A2A on NATS: two gateway replicas share tasks (KV, compare-and-set) an
       $case: 'data',
       value: { summary: 'A text of 5 words.', words: 5 },
     });
+    // The task ran through gateway A's executor: its run record is in the tenant's store, seen from B.
+    const runId = (sent.artifacts[0]?.metadata?.baton as { runId: string }).runId;
+    const record = await fetch(`${gatewayB.url}/v1/runs/${runId}`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(record.status).toBe(200);
+    expect(await record.json()).toMatchObject({ id: runId, mode: 'a2a', status: 'completed' });
     const jsm = await jetstreamManager(busA.connection);
     const info = await jsm.streams.info(`KV_${a2aTasksBucket('acme')}`);
     expect(info.state.messages).toBeGreaterThanOrEqual(1);
