@@ -220,7 +220,9 @@ describe('A2A on NATS: two gateway replicas share tasks (KV, compare-and-set) an
       value: { summary: 'A text of 5 words.', words: 5 },
     });
     // The task ran through gateway A's executor: its run record is in the tenant's store, seen from B.
-    const runId = (sent.artifacts[0]?.metadata?.baton as { runId: string }).runId;
+    const report = sent.artifacts[0]?.metadata?.baton as { runId: string } | undefined;
+    const runId = report?.runId;
+    expect(runId).toBeDefined();
     const record = await fetch(`${gatewayB.url}/v1/runs/${runId}`, {
       headers: { authorization: `Bearer ${key}` },
     });
