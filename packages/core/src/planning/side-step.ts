@@ -3,10 +3,9 @@ import type { Agent } from '../agent.js';
 import { type Budget, breachError } from '../budget.js';
 import { abortReason, BatonError } from '../errors.js';
 import type { JournalSession } from '../journal/session.js';
-import { costOf } from '../model/pricing.js';
 import type { Model, ModelRequest, ModelResponse } from '../model/types.js';
-import { addUsage } from '../model/usage.js';
 import { toRecorded, toResponse } from '../run/journaled.js';
+import { chargeModelStep, emitStepEnd, unpricedUnderCostLimit } from '../run/limits.js';
 import { callModel, type ModelStepContext } from '../run/model-step.js';
 import type { LoopState } from '../run/state.js';
 import { stoppedStatus } from '../run/stop-status.js';
@@ -105,35 +104,10 @@ export async function sideStep(
       response: toRecorded(response),
     });
   }
-  const cost = response.costUsd ?? costOf(response.model, response.usage);
-  addUsage(state.usage, response.usage);
-  if (cost !== undefined) state.costUsd += cost;
-  else {
-    state.unpricedSteps = (state.unpricedSteps ?? 0) + 1;
-    state.unpricedModels ??= [];
-    if (!state.unpricedModels.includes(response.model)) state.unpricedModels.push(response.model);
-  }
-  if (ctx.lease) {
-    const charge: Parameters<Budget['charge']>[0] = { steps: 1 };
-    if (response.usage) charge.usage = response.usage;
-    if (cost === undefined) charge.unpricedSteps = 1;
-    else charge.costUsd = cost;
-    ctx.lease.charge(charge);
-    const unknown = cost === undefined && ctx.lease.limitsCost ? ctx.lease.breach() : undefined;
-    if (unknown?.code === 'PRICE_UNKNOWN') throw breachError(unknown);
-  }
-  if (events?.listens('step.end')) {
-    const event = {
-      type: 'step.end' as const,
-      runId: state.runId,
-      agent: agent.name,
-      at: Date.now(),
-      step,
-      costUsd: cost,
-      toolCalls: 0,
-    };
-    events.emit(response.usage ? { ...event, usage: response.usage } : event);
-  }
+  const cost = chargeModelStep(state, ctx.lease, response);
+  const unpriced = unpricedUnderCostLimit(ctx.lease, cost);
+  if (unpriced) throw unpriced;
+  emitStepEnd(events, state, agent.name, step, response, cost, 0);
   return response;
 }
 

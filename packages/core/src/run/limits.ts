@@ -1,6 +1,10 @@
 import type { Agent } from '../agent.js';
-import { Budget, type BudgetDimension } from '../budget.js';
-import { totalTokens } from '../model/usage.js';
+import { Budget, type BudgetDimension, breachError } from '../budget.js';
+import type { BatonError } from '../errors.js';
+import type { RunEventSink } from '../events/emitter.js';
+import { costOf } from '../model/pricing.js';
+import type { ModelResponse } from '../model/types.js';
+import { addUsage, totalTokens } from '../model/usage.js';
 import type { LoopState } from './state.js';
 import type { RunOptions, RunResult, RunStatus } from './types.js';
 
@@ -63,4 +67,63 @@ export function warnNearLimits(agent: Agent, state: LoopState, options: RunOptio
       max,
     });
   }
+}
+
+/**
+ * One model step's usage and cost, added to the run and charged to its lease (the loop's steps and the
+ * planning side steps alike). Returns the step's cost, undefined when its price is unknown.
+ */
+export function chargeModelStep(
+  state: LoopState,
+  lease: Budget | undefined,
+  response: ModelResponse,
+): number | undefined {
+  const cost = response.costUsd ?? costOf(response.model, response.usage);
+  addUsage(state.usage, response.usage);
+  if (cost !== undefined) state.costUsd += cost;
+  else notePriceUnknown(state, response.model);
+  if (lease) {
+    const charge: Parameters<Budget['charge']>[0] = { steps: 1 };
+    if (response.usage) charge.usage = response.usage;
+    if (cost === undefined) charge.unpricedSteps = 1;
+    else charge.costUsd = cost;
+    lease.charge(charge);
+  }
+  return cost;
+}
+
+/**
+ * A cost limit that cannot be enforced is a configuration error, said at the first unpriced call: the
+ * error to stop on when this step had no price and the lease limits cost.
+ */
+export function unpricedUnderCostLimit(
+  lease: Budget | undefined,
+  cost: number | undefined,
+): BatonError | undefined {
+  if (cost !== undefined || !lease?.limitsCost) return undefined;
+  const unknown = lease.breach();
+  return unknown?.code === 'PRICE_UNKNOWN' ? breachError(unknown) : undefined;
+}
+
+/** The `step.end` event of a model step, when someone listens. */
+export function emitStepEnd(
+  events: RunEventSink | undefined,
+  state: LoopState,
+  agent: string,
+  step: number,
+  response: ModelResponse,
+  cost: number | undefined,
+  toolCalls: number,
+): void {
+  if (!events?.listens('step.end')) return;
+  const event = {
+    type: 'step.end' as const,
+    runId: state.runId,
+    agent,
+    at: Date.now(),
+    step,
+    costUsd: cost,
+    toolCalls,
+  };
+  events.emit(response.usage ? { ...event, usage: response.usage } : event);
 }

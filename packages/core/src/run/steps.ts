@@ -5,9 +5,7 @@ import { BatonError } from '../errors.js';
 import { guardsFor, runGuards } from '../guards/run.js';
 import type { JournalSession } from '../journal/session.js';
 import { recordStepStart } from '../metrics/run.js';
-import { costOf } from '../model/pricing.js';
 import type { Message, ModelRequest } from '../model/types.js';
-import { addUsage } from '../model/usage.js';
 import { planningOf } from '../planning/config.js';
 import { runPlanPhase } from '../planning/phase.js';
 import { reviewAnswer, reviewsAnswers } from '../planning/review.js';
@@ -25,7 +23,13 @@ import {
 import { prepareContext } from './context-step.js';
 import { checkFinalAnswer, responseSchemaFor } from './final-answer.js';
 import { toRecorded, toResponse } from './journaled.js';
-import { notePriceUnknown, statusOfBreach, warnNearLimits } from './limits.js';
+import {
+  chargeModelStep,
+  emitStepEnd,
+  statusOfBreach,
+  unpricedUnderCostLimit,
+  warnNearLimits,
+} from './limits.js';
 import { replaceInput, toolSpecsOf } from './messages.js';
 import { callModel, type ModelDelta, type ModelStepContext } from './model-step.js';
 import { type LoopState, okToolNames } from './state.js';
@@ -210,39 +214,15 @@ async function steps(
         response: toRecorded(response),
       });
     }
-    const cost = response.costUsd ?? costOf(response.model, response.usage);
-    addUsage(state.usage, response.usage);
-    if (cost !== undefined) state.costUsd += cost;
-    else notePriceUnknown(state, response.model);
-    if (lease) {
-      const charge: Parameters<Budget['charge']>[0] = { steps: 1 };
-      if (response.usage) charge.usage = response.usage;
-      if (cost === undefined) charge.unpricedSteps = 1;
-      else charge.costUsd = cost;
-      lease.charge(charge);
-      // A cost limit that cannot be enforced is a configuration error, said at the first unpriced call.
-      if (cost === undefined && lease.limitsCost) {
-        const unknown = lease.breach();
-        if (unknown?.code === 'PRICE_UNKNOWN') return { status: 'failed', error: breachError(unknown) };
-      }
-    }
+    const cost = chargeModelStep(state, lease, response);
+    const unpriced = unpricedUnderCostLimit(lease, cost);
+    if (unpriced) return { status: 'failed', error: unpriced };
     if (response.text) state.lastText = response.text;
     const assistant: Message = { role: 'assistant', content: response.text };
     if (response.toolCalls.length > 0) assistant.toolCalls = response.toolCalls;
     if (response.reasoningParts?.length) assistant.reasoning = response.reasoningParts;
     state.messages.push(assistant);
-    if (events?.listens('step.end')) {
-      const event = {
-        type: 'step.end' as const,
-        runId: state.runId,
-        agent: agent.name,
-        at: Date.now(),
-        step,
-        costUsd: cost,
-        toolCalls: response.toolCalls.length,
-      };
-      events.emit(response.usage ? { ...event, usage: response.usage } : event);
-    }
+    emitStepEnd(events, state, agent.name, step, response, cost, response.toolCalls.length);
     if (events?.listens('limit.warning')) warnNearLimits(agent, state, options);
 
     if (response.toolCalls.length === 0) {
