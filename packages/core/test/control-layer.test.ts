@@ -164,6 +164,24 @@ describe('accounting: unknown is unknown, and every billed token counts', () => 
     expect(result.error?.message).toContain('no known price');
   });
 
+  it("a plan-execute agent's planning call (a side step) with no price under a cost limit fails the same way", async () => {
+    const model = scriptedModel(() => '{"steps":[]}', { id: 'mystery' });
+    const noop = defineTool({ name: 'noop', description: 'n', input: z.object({}), execute: () => 'ok' });
+    const agent = defineAgent({
+      ...base,
+      name: 'planner',
+      model,
+      tools: [noop],
+      planner: 'plan-execute',
+      limits: { maxCostUsd: 0.5 },
+    });
+    const result = await run(agent, 'go');
+    expect(result.status).toBe('failed');
+    expect(result.error).toMatchObject({ code: 'PRICE_UNKNOWN', category: 'user' });
+    expect(result.steps).toBe(1);
+    expect(result.unpriced).toEqual({ steps: 1, models: ['mystery'] });
+  });
+
   it('a team cost limit with an unpriced member model fails the member the same way', async () => {
     const team = new Budget({ maxCostUsd: 1 });
     const model = scriptedModel(['answer'], { id: 'mystery' });
