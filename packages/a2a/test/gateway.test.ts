@@ -198,6 +198,39 @@ describe('the gateway serves every catalogue team and agent over A2A (/a2a/:name
     expect(final.body).toMatchObject({ status: 'completed', output: { dropped: 'sessions' } });
   });
 
+  it('tasks/cancel reaches a run paused for a person: the task is canceled, the run aborted, nothing dropped', async () => {
+    const before = drops.count;
+    const agent = await authedClient(`${server.url}/a2a/janitor`);
+    const iterator = agent.sendMessageStream(send([data({ table: 'carts' })]))[Symbol.asyncIterator]();
+    const events: StreamResponse[] = [];
+    let taskId = '';
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) throw new Error(`the stream ended before the task waited: ${statusLines(events)}`);
+      events.push(next.value);
+      if (next.value.payload?.$case === 'task') taskId = next.value.payload.value.id;
+      if (statusLines(events).some((line) => line.includes("waits for a person's decision"))) break;
+    }
+    const pending = await gatewayApi<{ approvals: { runId: string; tool: string; args: unknown }[] }>(
+      server.url,
+      '/v1/approvals',
+    );
+    const runId = pending.body.approvals.find(
+      (approval) => approval.tool === 'drop_table' && JSON.stringify(approval.args).includes('carts'),
+    )?.runId;
+    expect(runId).toBeDefined();
+    await agent.cancelTask({ id: taskId, tenant: '', metadata: {} });
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) break;
+      events.push(next.value);
+    }
+    expect(stateOf(events.at(-1) as StreamResponse)).toBe(TaskState.TASK_STATE_CANCELED);
+    const record = await gatewayApi<{ status: string }>(server.url, `/v1/runs/${runId}`);
+    expect(record.body.status).toBe('aborted');
+    expect(drops.count).toBe(before);
+  });
+
   it('a Baton pipeline calls a gateway agent as its A2A member', async () => {
     const remote = a2aAgent({
       url: `${server.url}/a2a/summarizer`,
